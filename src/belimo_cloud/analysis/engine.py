@@ -1,0 +1,342 @@
+"""The vectorised engine behind consumption(): prepare grouped arrays, scan, bin into periods.
+
+Internal to the analysis package; the public functions are in :mod:`.energy`. All groups
+(series) are processed together: a few passes over every reading, then per-group work that
+only touches period boundaries and the rare findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta, tzinfo
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from belimo_cloud.analysis.counters import (
+    GAP,
+    GLITCH,
+    PARTIAL,
+    Scan,
+    flag_names,
+    scan_counters,
+)
+from belimo_cloud.analysis.periods import period_bounds
+from belimo_cloud.errors import DataError
+from belimo_cloud.units import convert
+
+__all__ = ["Duration", "Prepared", "bin_periods", "prepare_frame", "prepare_series", "to_ns"]
+
+Duration = str | timedelta | pd.Timedelta | None
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+_GAP_FACTOR = 1.5
+_BLOCK = 1 << 22
+
+
+def to_ns(value: Duration, what: str) -> int | None:
+    """A positive duration in nanoseconds (None stays None); DataError otherwise."""
+    if value is None:
+        return None
+    try:
+        td = pd.Timedelta(value)
+    except (ValueError, TypeError) as exc:
+        raise DataError(
+            f"{what} must be a duration such as '1h' or '15min', got {value!r}"
+        ) from exc
+    if td <= pd.Timedelta(0):
+        raise DataError(f"{what} must be positive, got {value!r}")
+    return int(td.value)
+
+
+@dataclass
+class Prepared:
+    """Readings sorted by group then time, duplicates dropped; group g is starts[g]:starts[g+1]."""
+
+    keys: pd.DataFrame
+    starts: I64
+    t: I64
+    v: F64
+
+
+def _ns(values: Any) -> I64:
+    if isinstance(values, pd.Series):
+        values = values.array
+    if isinstance(values, pd.arrays.DatetimeArray) and str(values.tz) == "UTC":
+        # The common case (store and client frames): a view, no copy.
+        arr = values if values.unit == "ns" else values.as_unit("ns")
+        return np.asarray(arr.view("i8"), dtype=np.int64)
+    try:
+        idx = pd.DatetimeIndex(values)
+    except (ValueError, TypeError) as exc:
+        raise DataError("timestamps must be datetimes (tz-aware UTC)") from exc
+    # Naive timestamps are taken as UTC, like everywhere else in belimo-cloud.
+    idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
+    return np.asarray(idx.as_unit("ns").asi8, dtype=np.int64)
+
+
+def _floats(values: Any) -> F64:
+    try:
+        return np.asarray(pd.Series(values).to_numpy(dtype=np.float64, na_value=np.nan), np.float64)
+    except (ValueError, TypeError) as exc:
+        raise DataError("counter values must be numbers") from exc
+
+
+def _order_ok(t: I64, starts: I64) -> tuple[bool, bool]:
+    """(strictly increasing within groups, no decrease at all within groups)."""
+    first = np.zeros(len(t), dtype=bool)
+    first[starts[:-1][starts[:-1] < len(t)]] = True
+    strict, weak = True, True
+    for lo in range(0, max(len(t) - 1, 0), _BLOCK):
+        hi = min(lo + _BLOCK, len(t) - 1)
+        a, b = t[lo:hi], t[lo + 1 : hi + 1]
+        inner = ~first[lo + 1 : hi + 1]
+        if bool(((b < a) & inner).any()):
+            return False, False
+        if strict and bool(((b == a) & inner).any()):
+            strict = False
+    return strict, weak
+
+
+def _sort_groups(codes: npt.NDArray[np.intp], t: I64, v: F64, n_groups: int) -> Prepared:
+    order = np.lexsort((t, codes))
+    codes, t, v = codes[order], t[order], v[order]
+    keep = np.ones(len(t), dtype=bool)
+    if len(t) > 1:
+        # Duplicate timestamps: the later row wins (a re-read replaces an earlier value).
+        keep[:-1] = ~((codes[1:] == codes[:-1]) & (t[1:] == t[:-1]))
+    if not keep.all():
+        codes, t, v = codes[keep], t[keep], v[keep]
+    starts = np.searchsorted(codes, np.arange(n_groups + 1)).astype(np.int64)
+    return Prepared(keys=pd.DataFrame(), starts=starts, t=t, v=v)
+
+
+def prepare_series(series: pd.Series[Any]) -> Prepared:
+    """One counter as a single group."""
+    t = _ns(series.index)
+    v = _floats(series.to_numpy())
+    starts = np.array([0, len(t)], dtype=np.int64)
+    strict, _ = _order_ok(t, starts)
+    if not strict:
+        prep = _sort_groups(np.zeros(len(t), dtype=np.intp), t, v, 1)
+        return Prepared(keys=pd.DataFrame(index=[0]), starts=prep.starts, t=prep.t, v=prep.v)
+    return Prepared(keys=pd.DataFrame(index=[0]), starts=starts, t=t, v=v)
+
+
+def prepare_frame(samples: pd.DataFrame, by: Sequence[str], time: str, value: str) -> Prepared:
+    """Long samples grouped by the ``by`` columns; fast when already sorted by key and time."""
+    by = list(by)
+    n = len(samples)
+    t = _ns(samples[time])
+    v = _floats(samples[value])
+    change = np.zeros(n, dtype=bool)
+    if n:
+        change[0] = True
+    for col in by:
+        arr = samples[col]
+        raw = (
+            arr.cat.codes.to_numpy()
+            if isinstance(arr.dtype, pd.CategoricalDtype)
+            else arr.to_numpy()
+        )
+        if n > 1:
+            change[1:] |= raw[1:] != raw[:-1]
+    run_starts = np.flatnonzero(change)
+    keys = samples[by].iloc[run_starts].reset_index(drop=True)
+    if not keys.duplicated().any():
+        starts = np.append(run_starts, n).astype(np.int64)
+        strict, _ = _order_ok(t, starts)
+        if strict:
+            return Prepared(keys=keys, starts=starts, t=t, v=v)
+        codes = np.repeat(np.arange(len(keys), dtype=np.intp), np.diff(starts))
+        prep = _sort_groups(codes, t, v, len(keys))
+        return Prepared(keys=keys, starts=prep.starts, t=prep.t, v=prep.v)
+    grouped = samples.groupby(by, sort=True, observed=True, dropna=False)
+    codes = np.asarray(grouped.ngroup().to_numpy(), dtype=np.intp)
+    keys = grouped.size().reset_index()[by]
+    prep = _sort_groups(codes, t, v, len(keys))
+    return Prepared(keys=keys, starts=prep.starts, t=prep.t, v=prep.v)
+
+
+def median_step(prep: Prepared) -> int | None:
+    """The typical interval between readings [ns] (from up to 100,000 of them)."""
+    head = min(len(prep.t), 100_000)
+    if head < 2:
+        return None
+    dt = np.diff(prep.t[:head])
+    inner = np.ones(head - 1, dtype=bool)
+    s = prep.starts[1:-1]
+    s = s[(s > 0) & (s < head)]
+    inner[s - 1] = False
+    dt = dt[inner & (dt > 0)]
+    return int(np.median(dt)) if len(dt) else None
+
+
+def scan(
+    prep: Prepared,
+    *,
+    gap: Duration,
+    max_rate: float | F64 | None,
+    margin: float,
+    glitch_max: int,
+    reset: str,
+    rollover: float | None,
+    resolution: Duration,
+) -> Scan:
+    """Run the counter scan on prepared readings (shifting bucket starts to bucket ends)."""
+    shift = to_ns(resolution, "resolution") or 0
+    t = prep.t + shift if shift else prep.t
+    gap_ns = to_ns(gap, "gap")
+    if gap_ns is None:
+        step = median_step(prep)
+        gap_ns = int(step * _GAP_FACTOR) if step else 2**62
+    return scan_counters(
+        prep.starts,
+        t,
+        prep.v,
+        gap_ns=gap_ns,
+        glitch_max=glitch_max,
+        reset=reset,
+        rollover=rollover,
+        max_rate=max_rate,
+        margin=margin,
+    )
+
+
+def _quality_text(bits: npt.NDArray[np.uint8]) -> npt.NDArray[np.object_]:
+    out = np.empty(len(bits), dtype=object)
+    for value in np.unique(bits):
+        out[bits == value] = flag_names(int(value))
+    return out
+
+
+def _ranges(lo: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """Concatenated ``range(lo[i], lo[i] + counts[i])``."""
+    total = int(counts.sum())
+    return np.repeat(lo, counts) + (
+        np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    )
+
+
+def bin_periods(
+    sc: Scan,
+    *,
+    freq: str | pd.DateOffset,
+    tz: str | tzinfo,
+    unit: str,
+    to: str,
+    spread_gaps: bool,
+) -> pd.DataFrame:
+    """Consumption, coverage and quality per group and local period from a scan.
+
+    Columns ``_group`` (group index), ``period``, ``consumption`` [``to``], ``coverage``,
+    ``quality``; groups without readings have no rows.
+    """
+    has = sc.hi > sc.lo
+    groups = np.flatnonzero(has)
+    if not len(groups):
+        return pd.DataFrame(columns=["_group", "period", "consumption", "coverage", "quality"])
+    first = sc.t[sc.lo[groups]]
+    last = sc.t[sc.hi[groups] - 1]
+    starts_idx, bounds = period_bounds(
+        pd.Timestamp(int(first.min()), tz="UTC"), pd.Timestamp(int(last.max()), tz="UTC"), freq, tz
+    )
+    n_b = len(bounds)
+    pa = np.searchsorted(bounds, first, side="right") - 1
+    pb = np.maximum(np.searchsorted(bounds, last, side="left") - 1, pa)
+    pb = np.minimum(pb, n_b - 2)
+    n_per = pb - pa + 1
+    # Boundaries to evaluate per group: bounds[pa .. pb + 1].
+    bj = _ranges(pa, n_per + 1)
+    bg = np.repeat(groups, n_per + 1)
+    bt = bounds[bj]
+    k = np.empty(len(bt), dtype=np.int64)
+    pos = 0
+    for g, cnt in zip(groups.tolist(), (n_per + 1).tolist(), strict=True):
+        lo, hi = int(sc.lo[g]), int(sc.hi[g])
+        k[pos : pos + cnt] = (
+            np.searchsorted(sc.t[lo:hi], bt[pos : pos + cnt], side="right") - 1 + lo
+        )
+        pos += cnt
+    lo_b, hi_b = sc.lo[bg], sc.hi[bg]
+    before = k < lo_b
+    k_c = np.clip(k, lo_b, hi_b - 1)
+    e_k = sc.energy_at(k_c, bg)
+    e_k = np.where(before, 0.0, e_k)
+    # Between two readings: interpolate, except inside a gap unless spreading it.
+    nxt = k_c + 1
+    inside = ~before & (nxt < hi_b) & (sc.t[k_c] < bt)
+    if inside.any():
+        ii = np.flatnonzero(inside)
+        kk, nn = k_c[ii], nxt[ii]
+        e_n = sc.energy_at(nn, bg[ii])
+        frac = (bt[ii] - sc.t[kk]) / (sc.t[nn] - sc.t[kk]).astype(np.float64)
+        if not spread_gaps and len(sc.gap_pos):
+            is_gap = np.isin(nn, sc.gap_pos)
+            frac = np.where(is_gap, 0.0, frac)
+        e_k[ii] = e_k[ii] + frac * (e_n - e_k[ii])
+    # Consumption: differences of E between consecutive boundaries of the same group.
+    ends = np.cumsum(n_per + 1)
+    diff = np.diff(e_k)
+    keep = np.ones(len(diff), dtype=bool)
+    keep[ends[:-1] - 1] = False
+    energy = np.maximum(diff[keep], 0.0)
+    rg = np.repeat(groups, n_per)
+    rj = _ranges(pa, n_per)
+    p_lo, p_hi = bounds[rj], bounds[rj + 1]
+    f_g = np.repeat(first, n_per)
+    l_g = np.repeat(last, n_per)
+    span = np.maximum(np.minimum(p_hi, l_g) - np.maximum(p_lo, f_g), 0).astype(np.float64)
+    flags = np.zeros(len(rg), dtype=np.uint8)
+    # Row index of (group, period j): offset of the group's rows + (j - pa).
+    row_off = np.zeros(len(sc.lo), dtype=np.int64)
+    row_off[groups] = np.cumsum(n_per) - n_per
+    pa_of = np.zeros(len(sc.lo), dtype=np.int64)
+    pa_of[groups] = pa
+    pb_of = np.zeros(len(sc.lo), dtype=np.int64)
+    pb_of[groups] = pb
+    if len(sc.gap_pos):
+        gg = np.searchsorted(sc.hi, sc.gap_pos, side="right")
+        gs, ge = sc.t[sc.gap_prev], sc.t[sc.gap_pos]
+        ja = np.searchsorted(bounds, gs, side="right") - 1
+        jb = np.searchsorted(bounds, ge, side="left") - 1
+        cnt = jb - ja + 1
+        rep = np.repeat(np.arange(len(gs)), cnt)
+        j = _ranges(ja, cnt)
+        ok = (j >= pa_of[gg[rep]]) & (j <= pb_of[gg[rep]])
+        rep, j = rep[ok], j[ok]
+        rows = row_off[gg[rep]] + j - pa_of[gg[rep]]
+        lost = np.minimum(ge[rep], bounds[j + 1]) - np.maximum(gs[rep], bounds[j])
+        np.subtract.at(span, rows, np.maximum(lost, 0).astype(np.float64))
+        flags[rows] |= GAP
+    ev = sc.events
+    if len(ev["time"]):
+        kinds = ev["kind"]
+        is_gap_ev = kinds == GAP
+        sel = ~is_gap_ev
+        g_e = ev["group"][sel]
+        t_e = ev["time"][sel]
+        # Readings that show a drop or jump close an interval: the event belongs to the
+        # period that interval lies in; glitch readings belong where they were taken.
+        t_key = np.where(kinds[sel] == GLITCH, t_e, t_e - 1)
+        j = np.searchsorted(bounds, t_key, side="right") - 1
+        ok = (j >= pa_of[g_e]) & (j <= pb_of[g_e])
+        rows = row_off[g_e[ok]] + j[ok] - pa_of[g_e[ok]]
+        for bit in np.unique(kinds[sel][ok]).tolist():
+            flags[rows[kinds[sel][ok] == bit]] |= np.uint8(bit)
+    lengths = (p_hi - p_lo).astype(np.float64)
+    coverage = np.clip(span / lengths, 0.0, 1.0)
+    edge = (p_lo < f_g) | (p_hi > l_g)
+    flags |= np.where(edge & (coverage < 1.0 - 1e-9), PARTIAL, 0).astype(np.uint8)
+    return pd.DataFrame(
+        {
+            "_group": rg,
+            "period": starts_idx[rj],
+            "consumption": convert(energy, unit, to, delta=True),
+            "coverage": coverage,
+            "quality": _quality_text(flags),
+        }
+    )

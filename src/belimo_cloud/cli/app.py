@@ -1,0 +1,213 @@
+"""The `belimo` command: the typer app, its global options, and where errors become exits."""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from belimo_cloud.cli import (
+    account,
+    demo,
+    devices,
+    emulator_cmd,
+    energy_cmd,
+    history,
+    plot_cmd,
+    report_cmd,
+    store_cmd,
+)
+from belimo_cloud.cli.exit_codes import ExitStatus, exit_status, hint
+from belimo_cloud.cli.options import State, configure_logging
+from belimo_cloud.cli.render import OutputFormat, detail, error, say
+from belimo_cloud.errors import APIError, AuthError, BelimoError
+
+__all__ = ["app", "main"]
+
+
+class BelimoGroup(TyperGroup):
+    """Runs the app and turns every outcome into one exit status (exit_codes.py) and one line."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        state = extra.pop("obj", None)
+        if not isinstance(state, State):
+            state = State()
+        try:
+            result = super().main(
+                args=args,
+                prog_name=prog_name or "belimo",
+                complete_var=complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                obj=state,
+                **extra,
+            )
+            code = int(result) if isinstance(result, int) else ExitStatus.OK
+            if code == ExitStatus.INTERRUPTED:
+                error("interrupted; run the command again to continue")
+        except typer.TyperException as exc:
+            # Typer's (vendored click's) usage errors: bad option, bad value, missing argument.
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                code = ExitStatus.OK  # the help was already shown
+            else:
+                code = ExitStatus.USAGE
+                error(_usage_message(exc))
+        except (typer.Abort, KeyboardInterrupt):
+            code = ExitStatus.INTERRUPTED
+            error("interrupted; run the command again to continue")
+        except BelimoError as exc:
+            code = exit_status(exc)
+            error(_one_line(exc))
+            if state.verbose:
+                _details(exc, state.verbose)
+        except BrokenPipeError:
+            code = ExitStatus.OK
+        except OSError as exc:
+            # A file the user named cannot be read or written (-o, --store, --out).
+            code = ExitStatus.USAGE
+            where = f" {exc.filename}" if exc.filename else ""
+            error(f"cannot use{where}: {exc.strerror or exc}; check the path and its permissions")
+        except Exception as exc:
+            code = ExitStatus.USAGE
+            error(
+                f"unexpected {type(exc).__name__}: {exc}; this is a bug, please report it "
+                "(-v shows the traceback)"
+            )
+            if state.verbose:
+                detail("".join(traceback.format_exception(exc)))
+        if standalone_mode:
+            raise SystemExit(int(code))
+        return int(code)
+
+
+def _usage_message(exc: typer.TyperException) -> str:
+    message = exc.format_message().rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", None)
+    return f"{message}; see '{path} --help'" if path else message
+
+
+# A message that already tells the user what to do needs no second piece of advice.
+_ADVICE = re.compile(r"\b(check|run|use|set|try|give|pass|add|wait|lower)\b", re.IGNORECASE)
+
+
+def _one_line(exc: BaseException) -> str:
+    message = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
+    message = re.sub(r"\.\s*;", ";", message)
+    advice = hint(exc)
+    if not advice or _ADVICE.search(message.split(";", 1)[-1] if ";" in message else ""):
+        return message
+    return f"{message}; {advice}"
+
+
+def _details(exc: BaseException, verbose: int) -> None:
+    detail(f"  {type(exc).__module__}.{type(exc).__name__}")
+    if isinstance(exc, APIError):
+        detail(f"  {exc.method} {exc.url} -> {exc.status_code}")
+        if exc.body:
+            detail(f"  server said: {exc.body_preview}")
+    if isinstance(exc, AuthError) and (exc.error or exc.description):
+        detail(f"  identity server: {exc.error}: {exc.description}")
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None:
+        detail(f"  caused by {type(cause).__name__}: {' '.join(str(cause).split())}")
+        cause = cause.__cause__ or cause.__context__
+    if verbose > 1:
+        detail("".join(traceback.format_exception(exc)))
+
+
+app = typer.Typer(
+    cls=BelimoGroup,
+    name="belimo",
+    help=(
+        "Unofficial toolkit for the Belimo Cloud API v3: devices, history, a local store, "
+        "energy analytics, and an embedded demo cloud. Try `belimo demo`."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            say(f"belimo-cloud {version('belimo-cloud')}")
+        except PackageNotFoundError:
+            say("belimo-cloud (version unknown: not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            help="Settings profile from the config file ('demo': the local emulator). "
+            "Default: $BELIMO_PROFILE or 'default'.",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, help="More detail on errors, DEBUG logging (-vv more)."
+        ),
+    ] = 0,
+    fmt: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format", "-f", case_sensitive=False, help="Default output format of every command."
+        ),
+    ] = OutputFormat.table,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Default output file of every command.")
+    ] = None,
+    _show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Unofficial toolkit for the Belimo Cloud API v3."""
+    state = ctx.ensure_object(State)
+    state.profile = profile
+    state.verbose = verbose
+    state.fmt = fmt
+    state.output = output
+    configure_logging(verbose)
+
+
+account.register(app)
+devices.register(app)
+history.register(app)
+store_cmd.register(app)
+energy_cmd.register(app)
+plot_cmd.register(app)
+report_cmd.register(app)
+demo.register(app)
+emulator_cmd.register(app)
+
+
+def main() -> None:
+    """Console-script entry point (`belimo`)."""
+    app()

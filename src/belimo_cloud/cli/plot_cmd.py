@@ -1,0 +1,196 @@
+"""`belimo plot KIND`: the toolkit's figures as PNG or SVG files, from the API or the store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from belimo_cloud.cli.energy_cmd import (
+    DEFAULT_SPAN,
+    FREQ,
+    DeviceOption,
+    Period,
+    ProfileOption,
+    SearchOption,
+    StoreReadOption,
+    TzOption,
+    check_tz,
+    period_range,
+)
+from belimo_cloud.cli.exit_codes import CommandError, ExitStatus
+from belimo_cloud.cli.history import FromOption, ToOption
+from belimo_cloud.cli.options import state_of
+from belimo_cloud.cli.render import note
+from belimo_cloud.cli.sources import Selection, Source, load, require_samples
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Kind", "register"]
+
+
+class Kind(StrEnum):
+    """Figures of `belimo plot` (belimo_cloud.plot.PLOTS)."""
+
+    consumption = "consumption"
+    stacked = "stacked"
+    heatmap = "heatmap"
+    dt_flow = "dt-flow"
+    fleet = "fleet"
+
+
+class Direction(StrEnum):
+    """Which energy counter."""
+
+    heating = "heating"
+    cooling = "cooling"
+
+
+COUNTERS = ("Heating_E_J", "Cooling_E_J")
+HYDRONICS = ("DeltaT_K", "RelFlow_Fb_Rel2Vmax", "SpDeltaT_applied_K")
+
+
+def plot(  # noqa: PLR0917
+    ctx: typer.Context,
+    kind: Annotated[Kind, typer.Argument(case_sensitive=False, help="Which figure.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The figure file: .png or .svg.")],
+    store: StoreReadOption = None,
+    search: SearchOption = None,
+    profile: ProfileOption = None,
+    device: DeviceOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    by: Annotated[
+        Period, typer.Option("--by", case_sensitive=False, help="Period of consumption bars.")
+    ] = Period.day,
+    direction: Annotated[
+        Direction, typer.Option(case_sensitive=False, help="Heating or cooling energy.")
+    ] = Direction.heating,
+    tz: TzOption = "Europe/Zurich",
+) -> None:
+    """Draw a figure: consumption bars, stacked consumption, hourly heatmap, dT vs flow, fleet."""
+    from belimo_cloud.plot import save
+
+    if output.suffix.lower() not in (".png", ".svg"):
+        raise CommandError(f"-o: {output.name!r} is not a .png or .svg file name")
+    st = state_of(ctx)
+    check_tz(tz)
+    begin, stop = period_range(
+        start, end, DEFAULT_SPAN[by.value], from_store=store is not None, tz=tz
+    )
+    names: tuple[str, ...] = {Kind.fleet: (), Kind.dt_flow: HYDRONICS}.get(kind, COUNTERS)
+    selection = Selection(
+        search=search,
+        profile=profile,
+        device_ids=tuple(device or ()),
+        names=names,
+        start=begin,
+        end=stop,
+    )
+    source = load(st, selection, store)
+    if kind is Kind.fleet:
+        figure = _fleet(source)
+    elif kind is Kind.dt_flow:
+        figure = _dt_flow(source)
+    else:
+        freq = "h" if kind is Kind.heatmap else FREQ[by.value]
+        figure = _energy(
+            kind, source, direction=direction.value, freq=freq, tz=tz, begin=begin, stop=stop
+        )
+    path = save(figure, output)
+    note(f"wrote the {kind.value} figure to {path}")
+
+
+def _energy(
+    kind: Kind,
+    source: Source,
+    *,
+    direction: str,
+    freq: str,
+    tz: str,
+    begin: datetime | None,
+    stop: datetime | None,
+) -> Any:
+    from belimo_cloud.analysis.fleet import energy_by_device, named_samples
+    from belimo_cloud.plot import calendar_heatmap, consumption_bars, stacked_consumption
+
+    require_samples(source, COUNTERS)
+    named = named_samples(source.samples, source.catalogue, source.devices)
+    energy = energy_by_device(
+        named, freq=freq, tz=tz, start=begin, end=stop, resolution=source.resolution
+    )
+    energy = energy[energy["direction"] == direction]
+    what = f"{direction.capitalize()} energy"
+    if kind is Kind.stacked:
+        return stacked_consumption(energy, source.devices, title=f"{what} by device")
+    total = _total(energy)
+    label = _label(source)
+    if kind is Kind.heatmap:
+        return calendar_heatmap(total, title=f"{what} per hour, {label}")
+    return consumption_bars(total, title=f"{what}, {label}")
+
+
+def _total(energy: pd.DataFrame) -> pd.DataFrame:
+    """Consumption of the whole selection per period; a period's flags are all its devices'."""
+
+    def flags(values: pd.Series[Any]) -> str:
+        found = sorted({f for v in values for f in str(v).split(",") if f and f != "ok"})
+        return ",".join(found) or "ok"
+
+    grouped = energy.groupby("period", sort=True)
+    total = grouped.agg(
+        consumption=("consumption", "sum"),
+        coverage=("coverage", "mean"),
+        quality=("quality", flags),
+    )
+    return total
+
+
+def _label(source: Source) -> str:
+    names = list(source.devices["display_name"].dropna())
+    return names[0] if len(names) == 1 else f"{len(names)} devices"
+
+
+def _dt_flow(source: Source) -> Any:
+    from belimo_cloud.analysis.fleet import named_samples, series_of
+    from belimo_cloud.plot import dt_vs_flow
+
+    require_samples(source, HYDRONICS)
+    devices = sorted(set(source.samples["device_id"]))
+    if len(devices) != 1:
+        raise CommandError(
+            f"dt-flow draws one valve, but the selection has {len(devices)}; "
+            "narrow it with --device ID or --search"
+        )
+    named = named_samples(source.samples, source.catalogue, source.devices)
+    dt = series_of(named, devices[0], "DeltaT_K")
+    flow = series_of(named, devices[0], "RelFlow_Fb_Rel2Vmax")
+    setpoint = series_of(named, devices[0], "SpDeltaT_applied_K")
+    if dt.empty or flow.empty:
+        raise CommandError(
+            "dt-flow needs DeltaT_K and RelFlow_Fb_Rel2Vmax samples of an Energy Valve",
+            ExitStatus.NOT_FOUND,
+        )
+    return dt_vs_flow(
+        dt,
+        flow,
+        setpoint=float(setpoint.median()) if not setpoint.empty else None,
+        title=f"dT against flow, {_label(source)}",
+    )
+
+
+def _fleet(source: Source) -> Any:
+    from belimo_cloud.plot import fleet_status
+
+    if source.devices.empty:
+        raise CommandError("no devices in this selection", ExitStatus.NOT_FOUND)
+    return fleet_status(source.devices, title=f"Fleet status, {len(source.devices)} devices")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the plot command to the app."""
+    app.command(rich_help_panel="Analytics")(plot)

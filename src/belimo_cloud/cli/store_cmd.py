@@ -1,0 +1,189 @@
+"""`belimo sync`, `export`, `store info`: the local store of fleet history."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from belimo_cloud.cli.exit_codes import CommandError, ExitStatus
+from belimo_cloud.cli.history import (
+    AggregationOption,
+    FromOption,
+    ResolutionOption,
+    ToOption,
+    check_aggregation,
+)
+from belimo_cloud.cli.options import (
+    FormatOption,
+    OutputOption,
+    check_range,
+    parse_resolution,
+    parse_when,
+    state_of,
+)
+from belimo_cloud.cli.render import emit, emit_record, note, progress_stream
+from belimo_cloud.errors import DataError
+
+__all__ = ["StoreOption", "register"]
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store", help="Store file (DuckDB); default: belimo.duckdb in the user data dir."
+    ),
+]
+
+store_app = typer.Typer(name="store", help="Inspect the local store.", no_args_is_help=True)
+
+
+class ExportFormat(StrEnum):
+    """File formats of `belimo export`."""
+
+    csv = "csv"
+    parquet = "parquet"
+
+
+def sync(  # noqa: PLR0917
+    ctx: typer.Context,
+    search: Annotated[
+        str | None, typer.Option(help="Devices whose display name or serial contain this.")
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Only devices with this data profile.")
+    ] = None,
+    state: Annotated[
+        str | None, typer.Option(help="registered, unregistered or all (registration state).")
+    ] = None,
+    device: Annotated[
+        list[str] | None, typer.Option("--device", help="A device id (repeatable).")
+    ] = None,
+    datapoints: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated ids, names or semantic names (heating_energy, cooling_energy, "
+            "power, flow, supply_temperature, return_temperature ...)."
+        ),
+    ] = "heating_energy",
+    start: FromOption = None,
+    end: ToOption = None,
+    resolution: ResolutionOption = "15m",
+    aggregation: AggregationOption = "last",
+    store: StoreOption = None,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Fetch what the store lacks (plus a settled horizon) for the selected devices."""
+    from belimo_cloud.store import Store
+    from belimo_cloud.syncer import auto_progress
+    from belimo_cloud.syncer import sync as run_sync
+
+    st = state_of(ctx)
+    begin = parse_when(start, "--from")
+    stop = parse_when(end, "--to")
+    check_range(begin, stop)
+    parse_resolution(resolution)
+    how = check_aggregation(aggregation)
+    names = tuple(p.strip() for p in datapoints.split(",") if p.strip())
+    with st.client() as client, Store(store) as target, _unknown_datapoint_is_not_found():
+        report = run_sync(
+            client,
+            target,
+            search=search,
+            profile=profile,
+            state=state.upper() if state else None,
+            device_ids=device or None,
+            datapoints=names,
+            start=begin,
+            end=stop,
+            resolution=resolution,
+            aggregation=how,
+            progress=auto_progress(progress_stream()),
+        )
+    emit_record(report.to_dict(), st.format(fmt), st.out(output))
+
+
+def export(  # noqa: PLR0917
+    ctx: typer.Context,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Target: a CSV file, or a directory for Parquet (Hive-partitioned).",
+        ),
+    ],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", case_sensitive=False, help="csv or parquet.")
+    ] = ExportFormat.parquet,
+    store: StoreOption = None,
+    device: Annotated[
+        list[str] | None, typer.Option("--device", help="Only this device id (repeatable).")
+    ] = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing target.")] = False,
+) -> None:
+    """Export stored samples in long format (device_id, datapoint_id, timestamp, value ...)."""
+    from belimo_cloud.store import Store, default_store_path
+
+    begin = parse_when(start, "--from")
+    stop = parse_when(end, "--to")
+    check_range(begin, stop)
+    path = store if store is not None else default_store_path()
+    if not path.exists():
+        raise CommandError(f"store {path} does not exist; fill it with `belimo sync` first")
+    with Store(path) as source:
+        rows = source.export(
+            output,
+            fmt.value,
+            device_ids=device or None,
+            start=begin,
+            end=stop,
+            overwrite=overwrite,
+        )
+    note(f"exported {rows} row{'s' if rows != 1 else ''} ({fmt.value}) to {output}")
+
+
+@contextlib.contextmanager
+def _unknown_datapoint_is_not_found() -> Iterator[None]:
+    """The syncer names an unknown datapoint with a DataError; to the user it is not found."""
+    try:
+        yield
+    except DataError as exc:
+        if "datapoint" in str(exc):
+            raise CommandError(str(exc), ExitStatus.NOT_FOUND) from exc
+        raise
+
+
+@store_app.command("info")
+def info(
+    ctx: typer.Context,
+    store: StoreOption = None,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+) -> None:
+    """List the stored series with their ranges, gaps and the file size."""
+    from belimo_cloud.store import Store
+
+    st = state_of(ctx)
+    with Store(store) as source:
+        summary = source.info()
+    note(
+        f"store {summary.path}: {summary.size_mb:.1f} MB, {summary.devices} devices, "
+        f"{len(summary.series)} series, {summary.rows} rows"
+        + ("" if summary.exists else " (no file yet: run `belimo sync`)")
+    )
+    emit(summary.series_frame(), st.format(fmt), st.out(output))
+
+
+def register(app: typer.Typer) -> None:
+    """Add this family's commands to the app."""
+    panel = "Local store"
+    app.command(rich_help_panel=panel)(sync)
+    app.command(rich_help_panel=panel)(export)
+    app.add_typer(store_app, rich_help_panel=panel)

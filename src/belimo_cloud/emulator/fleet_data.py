@@ -1,0 +1,299 @@
+"""Datapoint values of one device at sample times: physics, counters, texts and faults."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from belimo_cloud.emulator.fleet_build import EV_RELEASES, GW_RELEASES, Built, software_changes
+from belimo_cloud.emulator.fleet_counters import DailyBases, day_counters
+from belimo_cloud.emulator.fleet_layout import (
+    OFFLINE_FOR,
+    PROBLEM_DESCRIPTION,
+    PROBLEM_NAME,
+    PROBLEM_SINCE,
+    REPLACED_ENERGY_J,
+    REPLACED_VOLUME_M3,
+    DeviceModel,
+    epoch,
+    utc,
+)
+from belimo_cloud.emulator.fleet_types import DeviceSpec
+from belimo_cloud.emulator.physics import SAMPLE_S, valve_signals
+from belimo_cloud.emulator.weather import DAY_S, EPOCH0, Climate
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+HEATING_E, COOLING_E, VOLUME = "evcloud.210", "evcloud.200", "evcloud.220"
+COUNTERS = frozenset({HEATING_E, COOLING_E, VOLUME})
+
+_SIGNALS = {
+    "evcloud.100": "rel_flow",
+    "evcloud.110": "flow",
+    "evcloud.130": "rel_power",
+    "evcloud.140": "power",
+    "evcloud.160": "t1",
+    "evcloud.170": "t2",
+    "evcloud.180": "dt",
+}
+
+
+def metadata_values(spec: DeviceSpec, model: DeviceModel) -> dict[str, Any]:
+    """The constant metadata datapoints of a device (metadata.4 changes; see software_at)."""
+    site = model.site
+    jitter = ((model.index * 37) % 23 - 11) * 1e-5
+    floor = model.location.split(" ")[0]
+    application = {"heating": "HEATING", "cooling": "COOLING"}.get(model.kind, "GATEWAY")
+    return {
+        "metadata.1": model.client_ip,
+        "metadata.2": spec.owner.user_id,
+        "metadata.3": spec.dataprofile,
+        "metadata.5": True,
+        "metadata.6": True,
+        "metadata.7": "DEVICE_CONTROLLED",
+        "metadata.1001": spec.display_name,
+        "metadata.1002": site.project,
+        "metadata.1003": site.building_type,
+        "metadata.1004": model.location,
+        "metadata.1005": site.project,
+        "metadata.1006": site.street,
+        "metadata.1007": floor,
+        "metadata.1008": site.zip,
+        "metadata.1009": site.city,
+        "metadata.1010": site.region,
+        "metadata.1011": site.country,
+        "metadata.1012": round(site.lat + jitter, 6),
+        "metadata.1013": round(site.lon - jitter, 6),
+        "metadata.1014": "gps",
+        "metadata.1015": application,
+        "metadata.1016": round(site.lat, 2),
+        "metadata.1017": round(site.lon, 2),
+        "default.3": "[]",
+        "gwcloud.1": float(model.gateway_devices),
+        "gwcloud.4": f"10.20.{model.index}.1",
+    }
+
+
+def releases_of(model: DeviceModel) -> tuple[tuple[str, str, dict[str, str], str], ...]:
+    """The firmware releases a device of this kind goes through."""
+    return GW_RELEASES if model.kind == "gateway" else EV_RELEASES
+
+
+class Sampler:
+    """Computes the values of any datapoints of any device at sample times."""
+
+    def __init__(self, built: Built, climate: Climate, bases: DailyBases) -> None:
+        self._built = built
+        self._climate = climate
+        self._bases = bases
+        self._at_replacement: dict[str, dict[str, float]] = {}
+        self._meta = {
+            spec.id: metadata_values(spec, built.models[spec.id]) for spec in built.devices
+        }
+
+    def values(
+        self,
+        spec: DeviceSpec,
+        datapoint_ids: list[str],
+        numeric: dict[str, bool],
+        times: IntArray,
+        now: int,
+    ) -> dict[str, npt.NDArray[Any]]:
+        """Values of ``datapoint_ids`` (known ids, ``numeric`` tells float or object) at times."""
+        if not len(times):
+            return {dp: np.empty(0, dtype=float if numeric[dp] else object) for dp in datapoint_ids}
+        model = self._built.models[spec.id]
+        out: dict[str, npt.NDArray[Any]] = {}
+        if model.valve is not None:
+            wanted = [dp for dp in datapoint_ids if dp.startswith("evcloud.")]
+            if wanted:
+                out.update(self._valve(spec.id, model, wanted, times))
+        elif any(dp.startswith("gwcloud.") for dp in datapoint_ids):
+            out.update(self._gateway(model, times))
+        meta = self._meta[spec.id]
+        n = len(times)
+        for dp in datapoint_ids:
+            if dp in out:
+                continue
+            if dp in {"default.1", "default.2"}:
+                out[dp] = self._health_text(spec, dp, times, now)
+            elif dp == "metadata.4":
+                out[dp] = self._software_text(model, times)
+            elif numeric[dp]:
+                out[dp] = np.full(n, float(meta[dp]))
+            else:
+                column = np.empty(n, dtype=object)
+                column[:] = [meta[dp]] * n
+                out[dp] = column
+        self._mask_unavailable(spec, model, times, now, out)
+        return {dp: out[dp] for dp in datapoint_ids}
+
+    def _valve(
+        self, device_id: str, model: DeviceModel, wanted: list[str], times: IntArray
+    ) -> dict[str, FloatArray]:
+        valve = model.valve
+        assert valve is not None and model.valve_index is not None
+        need_counters = not COUNTERS.isdisjoint(wanted)
+        window = slice(None)
+        samples = times
+        if need_counters:
+            first_day = int(times[0] - EPOCH0) // DAY_S
+            last_day = int(times[-1] - EPOCH0) // DAY_S + 1
+            samples = np.arange(
+                EPOCH0 + first_day * DAY_S, EPOCH0 + last_day * DAY_S, SAMPLE_S, dtype=np.int64
+            )
+            offset = int(times[0] - samples[0]) // SAMPLE_S
+            window = slice(offset, offset + len(times))
+        signals = valve_signals(valve, samples, self._climate.at(samples))
+        out: dict[str, FloatArray] = {}
+        for dp in wanted:
+            if dp in _SIGNALS:
+                out[dp] = getattr(signals, _SIGNALS[dp])[window]
+        n = len(times)
+        if "evcloud.00009" in wanted:
+            out["evcloud.00009"] = np.zeros(n)
+        if "evcloud.10" in wanted:
+            out["evcloud.10"] = np.full(n, float(valve.dn))
+        for dp in ("evcloud.40", "evcloud.190"):
+            if dp in wanted:
+                out[dp] = np.full(n, valve.sp_dt)
+        if need_counters:
+            days = np.arange(first_day, last_day)
+            energy_base, volume_base = self._bases.bases(model.valve_index, days)
+            energy = day_counters(signals.power, energy_base, len(days))[window]
+            volume = day_counters(signals.flow, volume_base, len(days))[window]
+            heating = valve.kind == "heating"
+            counters = {
+                HEATING_E: model.heat_e0 + energy if heating else np.full(n, model.heat_e0),
+                COOLING_E: np.full(n, model.cool_e0) if heating else model.cool_e0 + energy,
+                VOLUME: model.vol0 + volume,
+            }
+            self._apply_counter_faults(device_id, model, times, counters)
+            out.update({dp: counters[dp] for dp in wanted if dp in counters})
+        return out
+
+    def _apply_counter_faults(
+        self, device_id: str, model: DeviceModel, times: IntArray, counters: dict[str, FloatArray]
+    ) -> None:
+        for fault in model.faults:
+            if fault.kind == "meter_replacement" and fault.start is not None:
+                at = epoch(utc(fault.start))
+                after = times >= at
+                if after.any():
+                    before = self._counters_at_replacement(device_id, model, at)
+                    assert model.valve is not None
+                    own = HEATING_E if model.valve.kind == "heating" else COOLING_E
+                    restart = {own: REPLACED_ENERGY_J, VOLUME: REPLACED_VOLUME_M3}
+                    for dp, column in counters.items():
+                        column[after] = restart.get(dp, 0.0) + (column[after] - before[dp])
+            elif fault.kind == "glitch" and fault.start is not None:
+                counters[HEATING_E][times == epoch(utc(fault.start))] = 0.0
+
+    def _counters_at_replacement(
+        self, device_id: str, model: DeviceModel, at: int
+    ) -> dict[str, float]:
+        cached = self._at_replacement.get(device_id)
+        if cached is None:
+            plain = replace(model, faults=[])
+            values = self._valve(device_id, plain, sorted(COUNTERS), np.array([at], dtype=np.int64))
+            cached = {dp: float(values[dp][0]) for dp in COUNTERS}
+            self._at_replacement[device_id] = cached
+        return cached
+
+    def _gateway(self, model: DeviceModel, times: IntArray) -> dict[str, FloatArray]:
+        climate = self._climate.at(times)
+        restarts = np.array(
+            [
+                epoch(at)
+                for at, _ in software_changes("gateway", model.commissioned, model.jitter_s)
+            ],
+            dtype=np.int64,
+        )
+        last = restarts[np.maximum(np.searchsorted(restarts, times, side="right") - 1, 0)]
+        noise = (climate.u + model.index * 0.618) % 1.0 - 0.5
+        return {
+            "gwcloud.2": np.maximum(times - last, 0) / 3600.0,
+            "gwcloud.3": 301.15 + 0.3 * climate.outdoor + 0.4 * noise,
+        }
+
+    def _health_text(
+        self, spec: DeviceSpec, dp: str, times: IntArray, now: int
+    ) -> npt.NDArray[Any]:
+        ok = "OK" if dp == "default.1" else ""
+        bad = "WARN" if dp == "default.1" else PROBLEM_DESCRIPTION
+        column = np.empty(len(times), dtype=object)
+        column[:] = ok
+        if spec.display_name == PROBLEM_NAME and spec.owner is self._built.tenants[0]:
+            column[times >= now - int(PROBLEM_SINCE.total_seconds())] = bad
+        return column
+
+    def _software_text(self, model: DeviceModel, times: IntArray) -> npt.NDArray[Any]:
+        changes = software_changes(model.kind, model.commissioned, model.jitter_s)
+        at = np.array([epoch(t) for t, _ in changes], dtype=np.int64)
+        idx = np.maximum(np.searchsorted(at, times, side="right") - 1, 0)
+        names = np.array([releases_of(model)[i][0] for _, i in changes], dtype=object)
+        result: npt.NDArray[Any] = names[idx]
+        return result
+
+    def _mask_unavailable(
+        self,
+        spec: DeviceSpec,
+        model: DeviceModel,
+        times: IntArray,
+        now: int,
+        out: dict[str, npt.NDArray[Any]],
+    ) -> None:
+        missing = np.zeros(len(times), dtype=bool)
+        for fault in model.faults:
+            if fault.kind == "gap" and fault.start and fault.end:
+                missing |= (times >= epoch(utc(fault.start))) & (times < epoch(utc(fault.end)))
+            elif fault.kind == "offline":
+                missing |= times > offline_last_sample(now)
+        if missing.any():
+            for column in out.values():
+                column[missing] = np.nan if column.dtype.kind == "f" else None
+
+
+def offline_last_sample(now: int) -> int:
+    """The offline device's last sample: on the grid, 3 days before now."""
+    last = now - int(OFFLINE_FOR.total_seconds())
+    return last - last % SAMPLE_S
+
+
+def last_sample(model: DeviceModel, at: int, now: int) -> int | None:
+    """The latest sample time <= min(at, now) the device sent, or None before its data starts."""
+    t = min(at, now)
+    t -= t % SAMPLE_S
+    for fault in model.faults:
+        if fault.kind == "offline":
+            t = min(t, offline_last_sample(now))
+        elif fault.kind == "gap" and fault.start and fault.end:
+            start, end = epoch(utc(fault.start)), epoch(utc(fault.end))
+            if start <= t < end:
+                t = start - SAMPLE_S
+    return t if t >= EPOCH0 else None
+
+
+def software_at(model: DeviceModel, t: datetime) -> int:
+    """Index (into releases_of(model)) of the software a device ran at ``t``."""
+    current = 0
+    for at, i in software_changes(model.kind, model.commissioned, model.jitter_s):
+        if at <= t:
+            current = i
+    return current
+
+
+def online_days(model: DeviceModel, last_seen: datetime) -> int:
+    """Days with at least one connection between commissioning and the last contact."""
+    days = (last_seen - model.commissioned).days + 1
+    for fault in model.faults:
+        if fault.kind == "gap" and fault.start and fault.end:
+            gap = utc(fault.end) - utc(fault.start)
+            if utc(fault.end) <= last_seen:
+                days -= max(gap // timedelta(days=1) - 1, 0)
+    return max(days, 0)

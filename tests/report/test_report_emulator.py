@@ -1,0 +1,79 @@
+"""End to end against the emulator: the 2018 report names every designed-in fault."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from belimo_cloud.client import Client
+from belimo_cloud.client.frames import catalogue_frame, devices_frame
+from belimo_cloud.emulator.fleet import designed_faults
+from belimo_cloud.report import build_report
+from tests.conftest import DEMO, FIXED_NOW
+
+COUNTERS = ["Heating_E_J", "Cooling_E_J"]
+AVERAGES = ["RelFlow_Fb_Rel2Vmax", "DeltaT_K", "SpDeltaT_applied_K", "AbsPower_Fb_W"]
+KIND = {
+    "meter_replacement": "meter_replacement",
+    "gap": "gap",
+    "glitch": "glitch",
+    "low_delta_t": "low_delta_t",
+    "offline": "offline",
+}
+
+
+@pytest.mark.slow
+def test_report_over_2018_names_the_designed_faults(emulator_url: str) -> None:
+    faults = designed_faults(0, now=FIXED_NOW)
+    fault_ids = {f["device_id"] for f in faults}
+    with Client(
+        DEMO["client_id"],
+        DEMO["client_secret"],
+        DEMO["username"],
+        DEMO["password"],
+        api_url=emulator_url,
+        token_url=emulator_url + "/oauth/token",
+    ) as client:
+        devices = devices_frame(client.devices.list())
+        profile = client.dataprofiles.get("energyvalve3/1.2")
+        catalogue = catalogue_frame(profile)
+
+        def ids(names: list[str]) -> list[str]:
+            return [profile.by_name(n).id for n in names]  # type: ignore[union-attr]
+
+        parts = []
+        healthy = devices[
+            (devices["dataprofile"] == "energyvalve3/1.2")
+            & (devices["health_state"] == "OK")
+            & ~devices["device_id"].isin(fault_ids)
+        ]["device_id"].iloc[0]
+        for device_id in [*sorted(fault_ids), healthy]:
+            for names, aggregation in ((COUNTERS, "last"), (AVERAGES, "avg")):
+                parts.append(
+                    client.history.timeseries(
+                        device_id,
+                        ids(names),
+                        "2018-01-01T00:00:00Z",
+                        "2019-01-01T00:00:00Z",
+                        resolution="1h",
+                        aggregation=aggregation,
+                    )
+                )
+    samples = pd.concat(parts, ignore_index=True)
+    html = build_report(
+        devices,
+        catalogue,
+        samples,
+        start="2018-01-01",
+        end="2019-01-01",
+        resolution="1h",
+        figures=False,
+    )
+    for fault in faults:
+        assert fault["display_name"] in html
+        pattern = rf'data-kind="{KIND[fault["kind"]]}"[^>]*data-device="{fault["device_id"]}"'
+        assert re.search(pattern, html), fault
+    # The healthy valve is named only in the tables, never with a finding.
+    assert not re.search(rf'data-kind="[a-z_]+"[^>]*data-device="{healthy}"', html)

@@ -2,7 +2,7 @@
 
     BelimoError
     ├── ConfigError            settings missing or malformed (profile, env, config file)
-    ├── DataError              a response or input that cannot be interpreted (malformed body, bad date)
+    ├── DataError              a response or input that cannot be interpreted (bad body, bad date)
     ├── AuthError              the identity server refused us
     │   ├── InvalidCredentials wrong client id/secret, user or password
     │   └── TokenExpired       the token (and its refresh token) can no longer be used

@@ -165,3 +165,16 @@ def test_settings_from_a_config_profile(
     monkeypatch.setenv("BELIMO_PROFILE", "lab")
     (row,) = as_json(invoke, "stats")
     assert row["total_devices"] == 3
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_every_format_of_config_and_stats(invoke: Invoke, on_emulator: str, fmt: str) -> None:
+    for command in ("config", "stats"):
+        result = invoke(command, "--format", fmt)
+        assert result.exit_code == 0, result.output
+        if fmt == "json":
+            assert isinstance(json.loads(result.stdout), list)
+        elif fmt == "csv":
+            assert len(list(csv.DictReader(io.StringIO(result.stdout)))) == 1
+        else:
+            assert "field" in result.stdout

@@ -88,6 +88,9 @@ def test_verbose_adds_detail(invoke: Invoke, on_emulator: str) -> None:
     result = invoke("-v", "state", "no-such-device")
     assert result.exit_code == 3
     assert len([line for line in result.stderr.splitlines() if line.strip()]) > 1
+    assert "DEBUG belimo_cloud" in result.stderr
+    quiet = invoke("state", "no-such-device")
+    assert "DEBUG" not in quiet.stderr
 
 
 def test_ctrl_c_exits_130(silent_server: socket.socket) -> None:

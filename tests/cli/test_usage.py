@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.cli.conftest import Invoke, one_line
@@ -87,3 +89,13 @@ def test_config_masks_secrets(invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -
     assert "pass-value" not in result.output
     assert '"username": "me@example.org"' in result.stdout
     assert '"password": "****"' in result.stdout
+
+
+def test_an_unwritable_output_file_exits_1(invoke: Invoke, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    result = invoke("config", "-o", str(blocker / "sub" / "settings.json"))
+    assert result.exit_code == 1
+    line = one_line(result.stderr)
+    assert line.startswith("error: cannot use")
+    assert "Traceback" not in result.output

@@ -26,10 +26,6 @@ END = datetime(2024, 8, 1, tzinfo=UTC)  # 20,448 buckets: 3 windows per device
 DPS = ["heating_energy", "power"]
 
 
-def frozen() -> datetime:
-    return FIXED_NOW
-
-
 def test_sync_stores_what_the_api_serves(client: Client, valves: list[str], tmp_path: Path) -> None:
     devices = valves[:2]
     with Store(tmp_path / "s.duckdb") as store:
@@ -59,20 +55,29 @@ def test_sync_stores_what_the_api_serves(client: Client, valves: list[str], tmp_
     )
 
 
+@pytest.mark.parametrize("offset", [timedelta(0), timedelta(minutes=7, seconds=13)])
 def test_second_sync_makes_only_the_settled_horizon_requests(
-    client: Client, valves: list[str], tmp_path: Path
+    client: Client, valves: list[str], tmp_path: Path, offset: timedelta
 ) -> None:
     devices = valves[:3]
     start = FIXED_NOW - timedelta(days=20)
+    now = FIXED_NOW + offset  # also off the 15-minute grid
+
+    def clock() -> datetime:
+        return now
+
     with Store(tmp_path / "s.duckdb") as store:
-        first = sync(client, store, device_ids=devices, datapoints=DPS, start=start, now=frozen)
+        first = sync(client, store, device_ids=devices, datapoints=DPS, start=start, now=clock)
         before = stored(store)
-        second = sync(client, store, device_ids=devices, datapoints=DPS, start=start, now=frozen)
+        second = sync(client, store, device_ids=devices, datapoints=DPS, start=start, now=clock)
         after = stored(store)
+        covered = store.coverage("15m", "last")
     assert first.requests == 3 and first.refresh_requests == 0
     assert second.planned_requests == second.requests == second.refresh_requests == 3
     assert second.up_to_date == second.series == 6
-    horizon = before[before["timestamp"] >= pd.Timestamp(FIXED_NOW - timedelta(days=2))]
+    settled = FIXED_NOW - timedelta(days=2)  # on the grid in both cases
+    assert set(map(tuple, covered.values())) == {((start, settled),)}
+    horizon = before[before["timestamp"] >= pd.Timestamp(settled)]
     assert second.points == len(horizon)
     pd.testing.assert_frame_equal(before, after)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -84,12 +85,32 @@ def state_of(ctx: typer.Context) -> State:
     return root.obj
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (test runners swap it per invocation)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        return None
+
+
 def configure_logging(verbose: int) -> None:
-    """-v: DEBUG logging of belimo_cloud (retries, requests) on stderr; else warnings only."""
-    level = logging.DEBUG if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
-    for noisy in ("httpx", "httpcore", "matplotlib", "PIL", "urllib3", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.INFO if verbose > 1 else logging.WARNING)
+    """-v: DEBUG logging of belimo_cloud (retries, requests) on stderr; -vv: of httpx too."""
+    loggers = [logging.getLogger(name) for name in ("belimo_cloud", "httpx", "httpcore")]
+    for logger in loggers:
+        for handler in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
+            logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+    if not verbose:
+        return
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    for logger in loggers[: 1 if verbose == 1 else 3]:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
 
 
 _RELATIVE = re.compile(r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>[smhdw])(?:\s*ago)?$")

@@ -224,10 +224,11 @@ def _repeated(texts: list[str], counts: list[int]) -> Any:
     the long frame otherwise.
     """
     chunks = [
-        pa.repeat(pa.scalar(text, pa.string()), n) for text, n in zip(texts, counts, strict=True)
+        pa.repeat(pa.scalar(text, pa.large_string()), n)
+        for text, n in zip(texts, counts, strict=True)
     ]
     try:
-        return _STR_ARRAY(pa.chunked_array(chunks, type=pa.string()), dtype=_STR)
+        return _STR_ARRAY(pa.chunked_array(chunks, type=pa.large_string()), dtype=_STR)
     except (TypeError, ValueError):  # a pandas whose "str" is not Arrow-backed
         codes = np.repeat(np.arange(len(texts), dtype=np.intp), counts)
         return pd.array(texts, dtype="str").take(codes)

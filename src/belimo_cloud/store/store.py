@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -74,9 +75,13 @@ class Store:
         aggregation: str | None = None,
         pivot: bool = False,
     ) -> pd.DataFrame:
-        """Stored samples in [start, end): long (device_id, datapoint_id, timestamp UTC, value,
-        resolution, aggregation) or, with ``pivot=True``, wide (timestamp index, one column per
-        datapoint for a single device, else per (device_id, datapoint_id))."""
+        """Stored samples in [start, end), long or (``pivot=True``) wide.
+
+        Long: device_id, datapoint_id, timestamp (UTC bucket start), value, resolution,
+        aggregation. Wide: a timestamp index and one column per datapoint when one device is
+        selected, else one per (device_id, datapoint_id); it needs a single resolution and
+        aggregation.
+        """
         with self._lock:
             return reader.read_samples(
                 self._reading(),
@@ -95,8 +100,10 @@ class Store:
             return reader.read_devices(self._reading())
 
     def catalogue(self) -> pd.DataFrame:
-        """The datapoint catalogue (dataprofile, datapoint_id, name, description, unit, access,
-        basetype) of every profile seen while syncing."""
+        """The datapoint catalogue of every profile seen while syncing.
+
+        Columns: dataprofile, datapoint_id, name, description, unit, access, basetype.
+        """
         with self._lock:
             return reader.read_catalogue(self._reading())
 
@@ -146,12 +153,12 @@ class Store:
 
     def save_devices(self, frame: pd.DataFrame, fetched_at: datetime | None = None) -> int:
         """Replace the metadata snapshot of the devices in ``frame`` (a devices frame)."""
-        with self._lock:
+        with self._lock, self._write_errors():
             return writer.upsert_devices(self._writing(), frame, fetched_at or datetime.now(UTC))
 
     def save_catalogue(self, frame: pd.DataFrame) -> int:
         """Add or refresh datapoint definitions (a catalogue frame)."""
-        with self._lock:
+        with self._lock, self._write_errors():
             return writer.upsert_catalogue(self._writing(), frame)
 
     def write_chunk(
@@ -170,25 +177,35 @@ class Store:
 
         Coverage stops at ``settled_before`` (newer samples are kept but read again later).
         """
-        with self._lock:
-            try:
-                return writer.write_chunk(
-                    self._writing(),
-                    frame,
-                    device_id=device_id,
-                    datapoint_ids=datapoint_ids,
-                    resolution=resolution,
-                    aggregation=aggregation,
-                    start=start,
-                    end=end,
-                    settled_before=settled_before,
-                )
-            except duckdb.InterruptException:
-                # DuckDB turns Ctrl-C during a query into its own error; the transaction was
-                # rolled back, so this is an ordinary interruption.
+        with self._lock, self._write_errors():
+            return writer.write_chunk(
+                self._writing(),
+                frame,
+                device_id=device_id,
+                datapoint_ids=datapoint_ids,
+                resolution=resolution,
+                aggregation=aggregation,
+                start=start,
+                end=end,
+                settled_before=settled_before,
+            )
+
+    @contextlib.contextmanager
+    def _write_errors(self) -> Iterator[None]:
+        """Ctrl-C stays a KeyboardInterrupt; other DuckDB failures become one-line StoreErrors.
+
+        DuckDB turns Ctrl-C during a query into an error of its own ("Query interrupted", or
+        "transaction is aborted" on the statement after it). The transaction was rolled back,
+        so it is an ordinary interruption.
+        """
+        try:
+            yield
+        except (duckdb.Error, RuntimeError) as exc:
+            if _interrupted(exc):
                 raise KeyboardInterrupt from None
-            except duckdb.Error as exc:
-                raise StoreError(f"writing to store {self.path} failed ({_first(exc)})") from None
+            if not isinstance(exc, duckdb.Error):
+                raise
+            raise StoreError(f"writing to store {self.path} failed ({_first(exc)})") from None
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -220,3 +237,12 @@ class Store:
 def _first(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
+
+
+def _interrupted(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return (
+        isinstance(exc, duckdb.InterruptException)
+        or "interrupted" in text
+        or "transaction is aborted" in text
+    )

@@ -6,6 +6,7 @@ both or neither: the next sync never trusts coverage whose samples are missing.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -29,7 +30,10 @@ class Transaction:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
             self._con.execute("COMMIT")
-        else:
+            return
+        # The first error is the one to report; an interrupted connection may refuse the
+        # rollback, and closing it discards the open transaction anyway.
+        with contextlib.suppress(duckdb.Error):
             self._con.execute("ROLLBACK")
 
 

@@ -99,7 +99,8 @@ def plan_device(
         if asked[1] <= asked[0]:
             continue
         lo, hi = align(asked, resolution)
-        lacking = subtract([(lo, hi)], covered.get(dp, []))
+        # Aligned again in case coverage ends off the grid (e.g. written by hand).
+        lacking = merge(align(p, resolution) for p in subtract([(lo, hi)], covered.get(dp, [])))
         horizon_start = max(lo, floor_to_grid(settled_before, resolution))
         refresh = [(horizon_start, hi)] if hi > horizon_start else []
         new[dp] = subtract(lacking, [(recent, hi)])

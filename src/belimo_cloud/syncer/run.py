@@ -113,7 +113,7 @@ def sync(
             client, selection, coverage, lo=lo, hi=hi, res=res, agg=agg, report=report
         )
         report.probe_requests = probes
-        settled_before = moment - horizon
+        settled_before = floor_to_grid(moment - horizon, res)
         the_plan = plan(
             ranges,
             coverage,
@@ -130,8 +130,9 @@ def sync(
         target_store.save_devices(devices_frame(selection.devices), fetched_at=moment)
         for prof in selection.profiles:
             target_store.save_catalogue(catalogue_frame(prof))
+        names = {d.id: d.name for d in selection.devices}
         for device_id, reason in report.skipped:
-            sink.message(f"skipped {device_id}: {reason}")
+            sink.message(f"skipped {names.get(device_id, device_id)} ({device_id}): {reason}")
         sink.start(devices=len(ranges), requests=len(the_plan.requests))
         started = True
 

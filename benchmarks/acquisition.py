@@ -19,6 +19,7 @@ machine is shared. Usage: ``python benchmarks/acquisition.py [--json] [--in-proc
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import multiprocessing as mp
 import resource
@@ -205,7 +206,7 @@ def replay_job(url: str, bodies: dict[str, bytes], valves: list[str]) -> float:
     best = float("inf")
     with make_client(url, httpx.MockTransport(handler), rate_limit=0.0) as client:
         client.login()
-        for _ in range(3):
+        for _ in range(5):
             began = time.perf_counter()
             library_job(client, valves)
             best = min(best, time.perf_counter() - began)
@@ -273,15 +274,18 @@ def run(in_process: bool, runs: int) -> dict[str, float]:
         points = len(frame)
         if len(loop_frame) != points:
             raise SystemExit(f"per-valve calls got {len(loop_frame)} points, one call {points}")
+        del frame, loop_frame
+        keeper = Recorder(keep=True)
+        with make_client(url, keeper, rate_limit=0.0) as client:
+            library_job(client, valves)
+        gc.collect()
+        replay_seconds = replay_job(url, keeper.bodies, valves)
+        del keeper
         tutorial_seconds, (tutorial_frame, tutorial_requests) = best_of(
             runs, lambda: tutorial_job(url, valves)
         )
         if len(tutorial_frame) != points:
             raise SystemExit(f"tutorial got {len(tutorial_frame)} points, library {points}")
-        keeper = Recorder(keep=True)
-        with make_client(url, keeper, rate_limit=0.0) as client:
-            library_job(client, valves)
-        replay_seconds = replay_job(url, keeper.bodies, valves)
     results.update(
         {
             "valves": float(len(valves)),

@@ -137,7 +137,8 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(
     with Store(path) as store:
         resumed = sync(client, store, device_ids=devices, datapoints=DPS, start=START, end=END)
         got = stored(store)
-    assert resumed.planned_requests == 9 - committed
+    # A window committed just as Ctrl-C arrived may be uncounted, never refetched.
+    assert resumed.planned_requests <= 9 - committed
     pd.testing.assert_frame_equal(got, direct(client, devices, DP_IDS, START, END))
 
 

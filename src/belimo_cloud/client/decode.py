@@ -119,11 +119,13 @@ def _parse_uniform(joined: str, n: int) -> npt.NDArray[np.datetime64] | None:
     width, rest = divmod(len(joined), n)
     if rest or width not in (20, 24) or not joined.isascii():
         return None
-    grid = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(n, width)
+    encoded = joined.encode("ascii")
+    grid = np.frombuffer(encoded, dtype=np.uint8).reshape(n, width)
     if not ((grid[:, -1] == _Z).all() and (grid[:, 10] == _T).all()):
         return None
     unit = "s" if width == 20 else "ms"
-    body = np.ascontiguousarray(grid[:, :-1]).view(f"S{width - 1}").ravel()
+    # Each stamp without its "Z", read in place: a strided view, no copy.
+    body = np.ndarray((n,), dtype=f"S{width - 1}", buffer=encoded, strides=(width,))
     try:
         parsed: npt.NDArray[np.datetime64] = body.astype(f"datetime64[{unit}]")
     except ValueError:

@@ -174,18 +174,22 @@ class DeviceStats(_Model, frozen=True):
 
     @property
     def online(self) -> int:
+        """Devices seen within the last 5 minutes."""
         return self.connection.online
 
     @property
     def offline(self) -> int:
+        """Devices not seen within the last 5 minutes."""
         return self.connection.offline
 
     @property
     def ok(self) -> int:
+        """Devices whose health is OK."""
         return self.health.ok
 
     @property
     def problem(self) -> int:
+        """Devices with a warning or an error."""
         return self.health.problem
 
 
@@ -229,6 +233,7 @@ class Datapoint(_Model, frozen=True):
 
     @property
     def description(self) -> str | None:
+        """The ``default.description`` feature, e.g. "Heating Energy in J"."""
         return self.feature_values.get("default.description")
 
     @property
@@ -248,10 +253,12 @@ class Datapoint(_Model, frozen=True):
 
     @property
     def format(self) -> str | None:
+        """The ``default.format`` feature, e.g. "text/plain"."""
         return self.feature_values.get("default.format")
 
     @property
     def restriction(self) -> str | None:
+        """The ``default.restriction`` feature, e.g. "b32" or "len:[0,255]"."""
         return self.feature_values.get("default.restriction")
 
     @property
@@ -266,14 +273,17 @@ class Datapoint(_Model, frozen=True):
 
     @property
     def readable(self) -> bool:
+        """Whether the datapoint can be read (access r or rw)."""
         return "r" in (self.access or "")
 
     @property
     def writable(self) -> bool:
+        """Whether the datapoint can be written (access w or rw)."""
         return "w" in (self.access or "")
 
     @property
     def numeric(self) -> bool:
+        """Whether values are numbers (basetype real or int)."""
         return self.basetype in ("real", "int")
 
     def convert(self, values: Any, to: str, *, delta: bool = False) -> Any:
@@ -307,6 +317,7 @@ class DataProfile(_Model, frozen=True):
 
     @property
     def ids(self) -> list[str]:
+        """Every datapoint id of the profile, in profile order."""
         return [dp.id for dp in self.datapoints]
 
     def find(self, text: str) -> list[Datapoint]:

@@ -1,12 +1,14 @@
 """Bytes to models and arrays: msgspec decoding with one clear error, and the timeseries hot path.
 
-The hot path never builds a Python dict per point: msgspec fills small Structs, and the
-timestamps of a whole series are parsed in one vectorised numpy call.
+The hot path never builds a Python object per point: msgspec checks the body and finds each
+series' ``values`` array, which is then read as bytes by numpy (every item's fixed part and
+timestamp, checked and parsed in whole-array operations) and Arrow (the numbers, exactly).
+Bodies in any other layout go through msgspec Structs, as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -16,6 +18,8 @@ from typing import Any, TypeVar, overload
 import msgspec
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from belimo_cloud.errors import DataError
 
@@ -130,7 +134,19 @@ def _parse_uniform(joined: str, n: int) -> npt.NDArray[np.datetime64] | None:
         parsed: npt.NDArray[np.datetime64] = body.astype(f"datetime64[{unit}]")
     except ValueError:
         return None
-    return parsed.astype("datetime64[ns]")
+    return _as_ns(parsed)
+
+
+# What datetime64[ns] holds, to the whole second (1677-09-21 .. 2262-04-11).
+_NS_RANGE = (np.datetime64(-(2**63) // 10**9 + 1, "s"), np.datetime64((2**63 - 1) // 10**9, "s"))
+
+
+def _as_ns(stamps: npt.NDArray[np.datetime64]) -> npt.NDArray[np.datetime64] | None:
+    """Coarser stamps as datetime64[ns]; None past 1677..2262 (numpy would wrap silently)."""
+    low, high = (limit.astype(stamps.dtype) for limit in _NS_RANGE)  # compared in ns, they wrap
+    if stamps.size and (stamps.min() < low or stamps.max() > high):
+        return None
+    return stamps.astype("datetime64[ns]")
 
 
 def _parse_timestamps_slow(texts: list[str]) -> npt.NDArray[np.datetime64]:
@@ -140,7 +156,12 @@ def _parse_timestamps_slow(texts: list[str]) -> npt.NDArray[np.datetime64]:
         index = pd.to_datetime(texts, utc=True, format="ISO8601")
     except (ValueError, TypeError) as exc:
         raise DataError(f"unreadable timestamp in the API's answer: {exc}") from None
-    return np.asarray(index.tz_convert(None).as_unit("ns").values)
+    stamps = _as_ns(np.asarray(index.tz_convert(None).values))
+    if stamps is None:
+        raise DataError(
+            "a timestamp in the API's answer is outside 1677..2262, which pandas cannot hold"
+        )
+    return stamps
 
 
 def values_to_array(values: list[Any]) -> npt.NDArray[Any]:
@@ -154,9 +175,155 @@ def values_to_array(values: list[Any]) -> npt.NDArray[Any]:
 def decode_timeseries(body: bytes) -> list[SeriesArrays]:
     """Decode a timeseries response into per-datapoint arrays (float64 values).
 
-    Numbers take the fast path; a series holding text or bools (non-numeric datapoints) is
-    decoded again generically and keeps an object array.
+    The compact layout every server we know writes is read straight from the bytes (see
+    :func:`_scan_values`); anything else, and any series holding text or bools (non-numeric
+    datapoints, which keep an object array), goes through msgspec Structs.
     """
+    try:
+        outline: _RawTimeseriesBody = _decoder(_RawTimeseriesBody).decode(body)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return _decode_timeseries_structs(body)  # which names the problem
+    out: list[SeriesArrays] = []
+    known: _Stamps | None = None
+    for series in outline.series or ():
+        scanned = _scan_values(series.values, known)
+        if scanned is None:
+            return _decode_timeseries_structs(body)
+        stamps, values, known = scanned
+        out.append(SeriesArrays(series.datapoint_id, stamps, values))
+    return out
+
+
+class _RawSeries(msgspec.Struct, gc=False, rename="camel"):
+    datapoint_id: str
+    values: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class _RawTimeseriesBody(msgspec.Struct, gc=False):
+    series: list[_RawSeries] | None
+
+
+# The one layout the scanner reads: ``{"timestamp":"YYYY-MM-DDTHH:MM:SSZ","value":NUMBER}``
+# items joined by commas, no whitespace: a 44-byte head, then the number, then "}".
+_HEAD_TEXT = b'{"timestamp":"0000-00-00T00:00:00Z","value":'
+_HEAD = len(_HEAD_TEXT)
+_STAMP_AT = 14  # the stamp's offset in the head
+_DIGIT = [i in range(_STAMP_AT, _STAMP_AT + 20) and c == ord("0") for i, c in enumerate(_HEAD_TEXT)]
+
+
+def _head_pattern(byte: Callable[[bool, int], int]) -> npt.NDArray[np.uint32]:
+    """A 44-byte pattern over the head, one byte per head byte, as eleven 4-byte words."""
+    return np.frombuffer(
+        bytes(byte(d, c) for d, c in zip(_DIGIT, _HEAD_TEXT, strict=True)), dtype="<u4"
+    )
+
+
+# Fixed bytes must match exactly and stamp bytes must be 0x30..0x3F; a byte of that range that
+# stays below 0x40 when 6 is added is a digit (and no carry leaves a byte).
+_HEAD_PAT = _head_pattern(lambda d, c: c)
+_HEAD_MASK = _head_pattern(lambda d, c: 0xF0 if d else 0xFF)
+_DIGIT_ADD = _head_pattern(lambda d, c: 0x06 if d else 0)
+_DIGIT_MASK = _head_pattern(lambda d, c: 0xF0 if d else 0)
+_DIGIT_PAT = _head_pattern(lambda d, c: 0x30 if d else 0)
+
+# A series' heads as read and its timestamps as parsed: the series of one response usually
+# share their buckets, so the next series compares heads instead of parsing again.
+_Stamps = tuple[npt.NDArray[np.uint32], npt.NDArray[np.datetime64]]
+
+
+def _scan_values(
+    raw: msgspec.Raw, known: _Stamps | None
+) -> tuple[npt.NDArray[np.datetime64], npt.NDArray[np.float64], _Stamps | None] | None:
+    """One series' ``values`` array read as bytes into (datetime64[ns], float64) arrays.
+
+    ``known`` is the previous series' stamps, reused when its heads are the same bytes; the
+    third element returned is this series' for the next. None when the bytes are not exactly
+    the compact layout (whitespace, other key order, extra keys, other timestamp forms, text
+    values...): the caller then decodes generically. Nothing is guessed: every head byte and
+    every timestamp digit is checked, and Arrow parses the numbers (see :func:`_scan_numbers`).
+    """
+    view = np.frombuffer(raw, dtype=np.uint8)
+    if view.size <= _HEAD + 3:  # "[]", "null", or too short for one item
+        if bytes(view) in (b"[]", b"null"):
+            return np.empty(0, dtype="datetime64[ns]"), np.empty(0, dtype=np.float64), known
+        return None
+    if view[0] != ord("[") or view[-1] != ord("]"):
+        return None
+    ends = np.flatnonzero(view == ord("}"))  # no "}" in a checked head or a number: item ends
+    count = ends.size
+    if count == 0 or ends[-1] != view.size - 2:
+        return None
+    starts = np.empty(count, dtype=np.intp)
+    starts[0] = 1
+    starts[1:] = ends[:-1] + 2
+    if not (view[ends[:-1] + 1] == ord(",")).all() or (ends - starts <= _HEAD).any():
+        return None
+    # Every byte offset viewed as a 44-byte item: one gather reads every head.
+    items = np.ndarray((view.size - _HEAD + 1,), dtype=f"V{_HEAD}", buffer=view, strides=(1,))
+    heads = items[starts].view("<u4").reshape(count, _HEAD // 4)
+    if known is not None and np.array_equal(known[0], heads):
+        stamps = known[1].copy()  # the same bytes, checked and parsed for the previous series
+    else:
+        parsed = _parse_heads(heads)
+        if parsed is None:
+            return None
+        stamps = parsed
+    values = _scan_numbers(view, starts, ends, count)
+    if values is None:
+        return None
+    return stamps, values, (heads, stamps)
+
+
+def _parse_heads(heads: npt.NDArray[np.uint32]) -> npt.NDArray[np.datetime64] | None:
+    """Items' 44-byte heads (as 4-byte words) checked, their stamps -> datetime64[ns]."""
+    if not (
+        (((heads ^ _HEAD_PAT) & _HEAD_MASK) == 0).all()
+        and (((heads + _DIGIT_ADD) & _DIGIT_MASK) == _DIGIT_PAT).all()
+    ):
+        return None
+    texts = np.ndarray((len(heads),), dtype="S19", buffer=heads, offset=_STAMP_AT, strides=(_HEAD,))
+    try:
+        stamps = texts.astype("datetime64[s]")  # checks month, day and time ranges
+    except ValueError:
+        return None
+    return _as_ns(stamps)
+
+
+def _scan_numbers(
+    data: npt.NDArray[np.uint8],
+    starts: npt.NDArray[np.intp],
+    ends: npt.NDArray[np.intp],
+    count: int,
+) -> npt.NDArray[np.float64] | None:
+    """The numbers of checked items, parsed by Arrow (exact: correctly rounded) in place.
+
+    The body is valid JSON (msgspec checked it), so a value that Arrow reads as a float is a
+    JSON number: null, true, strings, arrays and a second key after the number all fail.
+    """
+    # Strings alternate number, gap ("},{...":), number...: one zero-copy Arrow array whose
+    # even elements are the numbers.
+    offsets = np.empty(2 * count, dtype=np.int64)
+    offsets[0::2] = starts + _HEAD
+    offsets[1::2] = ends
+    texts = pa.Array.from_buffers(
+        pa.large_string(), 2 * count - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    try:
+        numbers = pc.cast(texts.take(_evens(count)), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    values: npt.NDArray[np.float64] = numbers.to_numpy(zero_copy_only=False, writable=True)
+    if np.isinf(values).any():
+        return None  # beyond float64: the general decoder reports it, as for any server
+    return values
+
+
+def _evens(count: int) -> pa.Array:
+    return pa.array(np.arange(0, 2 * count, 2, dtype=np.int64))
+
+
+def _decode_timeseries_structs(body: bytes) -> list[SeriesArrays]:
+    """The general decoder: msgspec Structs per point, numbers first, then anything."""
     try:
         parsed: TimeseriesBody = decode(body, TimeseriesBody, "timeseries")
     except DataError:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -194,18 +196,41 @@ class Store:
     def _write_errors(self) -> Iterator[None]:
         """Ctrl-C stays a KeyboardInterrupt; other DuckDB failures become one-line StoreErrors.
 
-        DuckDB turns Ctrl-C during a query into an error of its own ("Query interrupted", or
-        "transaction is aborted" on the statement after it). The transaction was rolled back,
-        so it is an ordinary interruption.
+        DuckDB catches Ctrl-C inside a query and reports it in several ways ("Query
+        interrupted", "transaction is aborted" on the next statement, a failed commit, a
+        traceback text), or not at all. A SIGINT handler installed for the duration of the
+        write records the signal, so any of these ends as a KeyboardInterrupt. The transaction
+        is rolled back (or committed whole) either way.
         """
+        fired = False
+        previous: Any = None
+        watch = threading.current_thread() is threading.main_thread()
+        if watch:
+            previous = signal.getsignal(signal.SIGINT)
+            watch = callable(previous)
+
+            def record(signum: int, frame: FrameType | None) -> None:
+                nonlocal fired
+                fired = True
+                previous(signum, frame)
+
+            signal.signal(signal.SIGINT, record)
         try:
             yield
+        except KeyboardInterrupt:
+            raise
         except (duckdb.Error, RuntimeError) as exc:
-            if _interrupted(exc):
+            if fired or _interrupted(exc):
                 raise KeyboardInterrupt from None
             if not isinstance(exc, duckdb.Error):
                 raise
             raise StoreError(f"writing to store {self.path} failed ({_first(exc)})") from None
+        finally:
+            if watch:
+                signal.signal(signal.SIGINT, previous)
+        if fired:
+            # DuckDB swallowed the interrupt and the write completed: stop now all the same.
+            raise KeyboardInterrupt
 
     # -- connections ---------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from belimo_cloud.cli.convert import snake
 from belimo_cloud.cli.exit_codes import CommandError, ExitStatus
 from belimo_cloud.cli.options import FormatOption, OutputOption, parse_when, state_of
 from belimo_cloud.cli.render import emit, records
+from belimo_cloud.client.devices import DEVICE_STATES, SORT_FIELDS
 from belimo_cloud.errors import NotFound
 
 if TYPE_CHECKING:
@@ -20,24 +21,8 @@ __all__ = ["DEVICE_TABLE", "datapoint_rows", "find_device", "profile_of", "regis
 
 DEVICE_TABLE = ("device_id", "display_name", "dataprofile", "health_state", "last_seen")
 _DATAPOINT_COLUMNS = ("datapoint_id", "name", "description", "unit", "access", "basetype")
-API_STATES = ("REGISTERED", "UNREGISTERED", "ALL")
 HEALTH_STATES = ("OK", "WARNING", "ERROR", "UNKNOWN")
-# The API's sortBy fields; users may also give them in snake_case or by a short alias.
-SORT_FIELDS = (
-    "id",
-    "productionId",
-    "displayName",
-    "serialNumber",
-    "deviceType",
-    "owner.displayName",
-    "dataprofile.displayName",
-    "software.displayName",
-    "health.state",
-    "health.lastSeen",
-    "projectName",
-    "addressCity",
-    "addressCountry",
-)
+# Users may also give the API's sortBy fields in snake_case or by a short alias.
 _SORT_ALIASES = {
     "name": "displayName",
     "device_id": "id",
@@ -75,7 +60,7 @@ def device_filters(state: str | None) -> tuple[str | None, str | None]:
     if state is None:
         return None, None
     upper = state.upper()
-    if upper in API_STATES:
+    if upper in DEVICE_STATES:
         return upper, None
     if upper in HEALTH_STATES or upper == "PROBLEM":
         return None, upper

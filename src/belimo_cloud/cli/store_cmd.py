@@ -34,7 +34,7 @@ __all__ = ["StoreOption", "register"]
 StoreOption = Annotated[
     Path | None,
     typer.Option(
-        "--store", help="Store file (DuckDB); default: belimo.duckdb in the user data dir."
+        "--store", help="Store file (DuckDB); default: belimo/store.duckdb in the user data dir."
     ),
 ]
 

@@ -11,6 +11,7 @@ from belimo_cloud.cli.exit_codes import CommandError, ExitStatus
 from belimo_cloud.cli.options import FormatOption, OutputOption, parse_when, state_of
 from belimo_cloud.cli.render import emit, records
 from belimo_cloud.client.devices import DEVICE_STATES, SORT_FIELDS
+from belimo_cloud.client.frames import catalogue_rows
 from belimo_cloud.errors import NotFound
 
 if TYPE_CHECKING:
@@ -109,18 +110,7 @@ def profile_of(client: Client, device: Device) -> DataProfile:
 
 def datapoint_rows(points: list[Datapoint], profile: DataProfile) -> list[dict[str, Any]]:
     """One row per datapoint definition."""
-    return [
-        {
-            "dataprofile": profile.key,
-            "datapoint_id": dp.id,
-            "name": dp.name,
-            "description": dp.description,
-            "unit": dp.unit,
-            "access": dp.access,
-            "basetype": dp.basetype,
-        }
-        for dp in points
-    ]
+    return list(catalogue_rows(points, profile))
 
 
 def devices(  # noqa: PLR0917

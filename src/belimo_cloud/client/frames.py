@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from belimo_cloud.client.decode import SeriesArrays
-from belimo_cloud.client.models import DataProfile, Device
+from belimo_cloud.client.models import Datapoint, DataProfile, Device
 from belimo_cloud.client.timeutil import floor_to_grid
 
 __all__ = [
@@ -92,9 +92,11 @@ def devices_frame(devices: Iterable[Device]) -> pd.DataFrame:
     return frame
 
 
-def catalogue_frame(profile: DataProfile) -> pd.DataFrame:
-    """One row per datapoint of a profile: id, default.name, description, unit, access, type."""
-    rows = [
+def catalogue_rows(
+    datapoints: Iterable[Datapoint], profile: DataProfile
+) -> list[dict[str, str | None]]:
+    """One row per datapoint definition, with the catalogue columns."""
+    return [
         {
             "dataprofile": profile.key,
             "datapoint_id": dp.id,
@@ -104,9 +106,13 @@ def catalogue_frame(profile: DataProfile) -> pd.DataFrame:
             "access": dp.access,
             "basetype": dp.basetype,
         }
-        for dp in profile.datapoints
+        for dp in datapoints
     ]
-    return pd.DataFrame(rows, columns=CATALOGUE_COLUMNS)
+
+
+def catalogue_frame(profile: DataProfile) -> pd.DataFrame:
+    """One row per datapoint of a profile: id, default.name, description, unit, access, type."""
+    return pd.DataFrame(catalogue_rows(profile.datapoints, profile), columns=CATALOGUE_COLUMNS)
 
 
 def empty_long_frame() -> pd.DataFrame:

@@ -10,8 +10,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from belimo_cloud.client.frames import CATALOGUE_COLUMNS, DEVICE_COLUMNS
 from belimo_cloud.errors import DataError
-from belimo_cloud.store.schema import CATALOGUE_COLUMNS, DEVICE_COLUMNS
 
 SAMPLE_COLUMNS = ["device_id", "datapoint_id", "timestamp", "value", "resolution", "aggregation"]
 TimeLike = datetime | pd.Timestamp | str | None

@@ -75,31 +75,6 @@ CREATE VIEW IF NOT EXISTS samples AS
     FROM points p JOIN series s USING (series_id);
 """
 
-DEVICE_COLUMNS = [
-    "device_id",
-    "display_name",
-    "serial_number",
-    "production_id",
-    "device_type",
-    "dataprofile",
-    "health_state",
-    "health_description",
-    "last_seen",
-    "online_days",
-    "project_name",
-    "address_city",
-    "address_country",
-]
-CATALOGUE_COLUMNS = [
-    "dataprofile",
-    "datapoint_id",
-    "name",
-    "description",
-    "unit",
-    "access",
-    "basetype",
-]
-
 
 def default_store_path() -> Path:
     """``<user data dir>/belimo/store.duckdb`` (platformdirs)."""

@@ -13,8 +13,8 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from belimo_cloud.client.frames import CATALOGUE_COLUMNS, DEVICE_COLUMNS
 from belimo_cloud.store.intervals import Interval, merge
-from belimo_cloud.store.schema import CATALOGUE_COLUMNS, DEVICE_COLUMNS
 
 
 class Transaction:

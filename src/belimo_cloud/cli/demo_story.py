@@ -202,7 +202,13 @@ def _daily_kwh(hourly: pd.DataFrame, counter: Datapoint) -> pd.DataFrame:
 
     series = hourly.set_index("timestamp")["value"].sort_index()
     result: pd.DataFrame = consumption(
-        series, freq="D", tz=DEMO_TZ, unit=counter.unit or "joule", to="kWh"
+        series,
+        freq="D",
+        tz=DEMO_TZ,
+        unit=counter.unit or "joule",
+        to="kWh",
+        # A `last` bucket holds the reading near its end: place it there, not at its start.
+        resolution="1h",
     )
     start, end = _local_year()
     local = result.index

@@ -199,6 +199,44 @@ def powers(
     return max_power
 
 
+def require_columns(samples: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Raise DataError naming the columns long samples lack."""
+    missing = [c for c in columns if c not in samples.columns]
+    if missing:
+        raise DataError(f"samples lack column(s) {', '.join(missing)}")
+
+
+def scan_frame(
+    samples: pd.DataFrame,
+    by: Sequence[str],
+    time: str,
+    value: str,
+    *,
+    unit: str,
+    gap: Duration,
+    max_power: float | Mapping[Hashable, float] | None,
+    margin: float,
+    glitch_max: int,
+    reset: str,
+    rollover: float | None,
+    resolution: Duration,
+) -> tuple[Prepared, Scan]:
+    """Prepare and scan many counters of long samples in one pass (the frame functions' core)."""
+    prep = prepare_frame(samples, by, time, value)
+    sc = run_scan(
+        prep,
+        unit=unit,
+        gap=gap,
+        max_power=powers(prep.keys, by, max_power),
+        margin=margin,
+        glitch_max=glitch_max,
+        reset=reset,
+        rollover=rollover,
+        resolution=resolution,
+    )
+    return prep, sc
+
+
 def consumption_frame(
     samples: pd.DataFrame,
     *,
@@ -226,9 +264,7 @@ def consumption_frame(
     ``coverage`` and ``quality``, sorted by key then period; options as :func:`consumption`.
     """
     by = list(by)
-    missing = [c for c in [*by, time, value] if c not in samples.columns]
-    if missing:
-        raise DataError(f"samples lack column(s) {', '.join(missing)}")
+    require_columns(samples, [*by, time, value])
     canonical_unit(unit)
     canonical_unit(to)
     columns = [*by, "period", *COLUMNS]
@@ -236,13 +272,14 @@ def consumption_frame(
         empty = pd.DataFrame({c: pd.Series(dtype="object") for c in by})
         out = pd.concat([empty, _empty(tz).reset_index()], axis=1)
         return out[columns]
-    prep = prepare_frame(samples, by, time, value)
-    power = powers(prep.keys, by, max_power)
-    sc = run_scan(
-        prep,
+    prep, sc = scan_frame(
+        samples,
+        by,
+        time,
+        value,
         unit=unit,
         gap=gap,
-        max_power=power,
+        max_power=max_power,
         margin=margin,
         glitch_max=glitch_max,
         reset=reset,

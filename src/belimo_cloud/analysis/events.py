@@ -14,9 +14,8 @@ import numpy as np
 import pandas as pd
 
 from belimo_cloud.analysis.counters import GAP, GLITCH, JUMP, RESET, ROLLOVER, Scan
-from belimo_cloud.analysis.energy import check_series, powers, run_scan
-from belimo_cloud.analysis.engine import Duration, prepare_frame, prepare_series, to_ns
-from belimo_cloud.errors import DataError
+from belimo_cloud.analysis.energy import check_series, require_columns, run_scan, scan_frame
+from belimo_cloud.analysis.engine import Duration, prepare_series, to_ns
 from belimo_cloud.units import display_unit, scale_factor
 
 __all__ = ["EVENT_COLUMNS", "counter_events", "counter_events_frame"]
@@ -149,22 +148,21 @@ def counter_events_frame(
 ) -> pd.DataFrame:
     """:func:`counter_events` for many counters in long samples, with the ``by`` columns."""
     by = list(by)
-    missing = [c for c in [*by, time, value] if c not in samples.columns]
-    if missing:
-        raise DataError(f"samples lack column(s) {', '.join(missing)}")
+    require_columns(samples, [*by, time, value])
     columns = [*by, *EVENT_COLUMNS]
     if samples.empty:
         out = _empty_events()
         for c in reversed(by):
             out.insert(0, c, pd.Series(dtype="object"))
         return out[columns]
-    prep = prepare_frame(samples, by, time, value)
-    power = powers(prep.keys, by, max_power)
-    sc = run_scan(
-        prep,
+    prep, sc = scan_frame(
+        samples,
+        by,
+        time,
+        value,
         unit=unit,
         gap=gap,
-        max_power=power,
+        max_power=max_power,
         margin=margin,
         glitch_max=glitch_max,
         reset=reset,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from belimo_cloud.emulator.resample import iso_seconds, series_json
+from belimo_cloud.emulator.model.resample import iso_seconds, series_json
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

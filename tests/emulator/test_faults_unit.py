@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from belimo_cloud.emulator.faults import (
+from belimo_cloud.emulator.injected import (
     FaultInjector,
     RateLimiter,
     apply_fault_settings,

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from belimo_cloud.emulator.fleet import DESIGNED_FAULTS, DeviceSpec, Fleet
-from belimo_cloud.emulator.physics import CP, RHO
+from belimo_cloud.emulator.model.fleet import DESIGNED_FAULTS, DeviceSpec, Fleet
+from belimo_cloud.emulator.model.physics import CP, RHO
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 NOW_S = int(NOW.timestamp())

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from belimo_cloud.emulator.physics import (
+from belimo_cloud.emulator.model.physics import (
     CP,
     KELVIN,
     RHO,
@@ -16,7 +16,7 @@ from belimo_cloud.emulator.physics import (
     grid,
     valve_signals,
 )
-from belimo_cloud.emulator.weather import EPOCH0, Climate
+from belimo_cloud.emulator.model.weather import EPOCH0, Climate
 
 
 def ts(text: str) -> int:

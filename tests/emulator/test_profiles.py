@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from belimo_cloud.emulator.profiles import Definitions
+from belimo_cloud.emulator.model.profiles import Definitions
 
 EV = ("energyvalve3", "1.2")
 #: default.name -> (id, unit) the contracts fix for the Energy Valve profile.

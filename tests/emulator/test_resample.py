@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from belimo_cloud.emulator.resample import iso_seconds, numbers, resample, series_json
+from belimo_cloud.emulator.model.resample import iso_seconds, numbers, resample, series_json
 
 T0 = 1_529_488_800  # 2018-06-20T10:00:00Z, a multiple of 900
 

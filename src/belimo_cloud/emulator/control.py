@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from belimo_cloud.emulator import params
-from belimo_cloud.emulator.faults import (
+from belimo_cloud.emulator.injected import (
     apply_fault_settings,
     fault_settings,
     validate_fault_settings,

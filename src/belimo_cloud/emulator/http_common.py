@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from belimo_cloud.emulator.auth import Grant, OAuthError, TokenAuthority, require_scope
-from belimo_cloud.emulator.faults import FaultInjector, RateLimiter, retry_after_header
-from belimo_cloud.emulator.fleet import DeviceSpec, Fleet, Tenant
+from belimo_cloud.emulator.injected import FaultInjector, RateLimiter, retry_after_header
+from belimo_cloud.emulator.model.fleet import DeviceSpec, Fleet, Tenant
 from belimo_cloud.emulator.options import EmulatorOptions
 
 API = "/api/v3"

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from belimo_cloud.emulator import params
-from belimo_cloud.emulator.fleet import DeviceSpec, Tenant
+from belimo_cloud.emulator.model.fleet import DeviceSpec, Tenant
 from belimo_cloud.emulator.http_common import (
     API,
     ApiError,

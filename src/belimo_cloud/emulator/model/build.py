@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from belimo_cloud.emulator.catalog import EV_PROFILE, GATEWAY_PROFILE
-from belimo_cloud.emulator.fleet_layout import (
+from belimo_cloud.emulator.model.catalog import EV_PROFILE, GATEWAY_PROFILE
+from belimo_cloud.emulator.model.layout import (
     DEMO_EMAIL,
     DEMO_PASSWORD,
     FAULT_PLANS,
@@ -25,8 +25,8 @@ from belimo_cloud.emulator.fleet_layout import (
     size_valve,
     utc,
 )
-from belimo_cloud.emulator.fleet_types import DeviceSpec, Tenant
-from belimo_cloud.emulator.physics import ValveParams
+from belimo_cloud.emulator.model.types import DeviceSpec, Tenant
+from belimo_cloud.emulator.model.physics import ValveParams
 
 #: Firmware releases: (entity id, display name, running modules, rollout date).
 EV_RELEASES: tuple[tuple[str, str, dict[str, str], str], ...] = (

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from belimo_cloud.emulator.physics import CP, NOMINAL_FLOW, RHO, ValveParams
+from belimo_cloud.emulator.model.physics import CP, NOMINAL_FLOW, RHO, ValveParams
 
 DEMO_EMAIL = "__UserPlaceHolder__"
 DEMO_PASSWORD = "__PasswordPlaceHolder__"  # the tutorial's placeholder, public on purpose

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from belimo_cloud.emulator.weather import EPOCH0, ClimateSamples
+from belimo_cloud.emulator.model.weather import EPOCH0, ClimateSamples
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

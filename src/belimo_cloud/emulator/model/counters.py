@@ -16,8 +16,8 @@ import threading
 import numpy as np
 import numpy.typing as npt
 
-from belimo_cloud.emulator.physics import SAMPLE_S, ValveParams, valve_power_flow
-from belimo_cloud.emulator.weather import DAY_S, EPOCH0, Climate
+from belimo_cloud.emulator.model.physics import SAMPLE_S, ValveParams, valve_power_flow
+from belimo_cloud.emulator.model.weather import DAY_S, EPOCH0, Climate
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from belimo_cloud.emulator.fleet_build import EV_RELEASES, GW_RELEASES, Built, software_changes
-from belimo_cloud.emulator.fleet_counters import DailyBases, day_counters
-from belimo_cloud.emulator.fleet_layout import (
+from belimo_cloud.emulator.model.build import EV_RELEASES, GW_RELEASES, Built, software_changes
+from belimo_cloud.emulator.model.counters import DailyBases, day_counters
+from belimo_cloud.emulator.model.layout import (
     OFFLINE_FOR,
     PROBLEM_DESCRIPTION,
     PROBLEM_NAME,
@@ -22,9 +22,9 @@ from belimo_cloud.emulator.fleet_layout import (
     epoch,
     utc,
 )
-from belimo_cloud.emulator.fleet_types import DeviceSpec
-from belimo_cloud.emulator.physics import SAMPLE_S, valve_signals
-from belimo_cloud.emulator.weather import DAY_S, EPOCH0, Climate
+from belimo_cloud.emulator.model.types import DeviceSpec
+from belimo_cloud.emulator.model.physics import SAMPLE_S, valve_signals
+from belimo_cloud.emulator.model.weather import DAY_S, EPOCH0, Climate
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

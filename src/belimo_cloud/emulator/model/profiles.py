@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any, TypeVar
 
-from belimo_cloud.emulator.catalog import ASPECTS, PROFILES, SUBPROFILES, Aspect, Subprofile
+from belimo_cloud.emulator.model.catalog import ASPECTS, PROFILES, SUBPROFILES, Aspect, Subprofile
 
 
 def _version_key(version: str) -> tuple[int, ...]:

@@ -23,8 +23,8 @@ from starlette.types import Receive, Scope, Send
 
 from belimo_cloud.emulator import control, http_definitions, http_devices, http_history
 from belimo_cloud.emulator.auth import OAuthError
-from belimo_cloud.emulator.model.fleet import Fleet
 from belimo_cloud.emulator.http_common import API, ApiError, EmulatorState, json_response, state_of
+from belimo_cloud.emulator.model.fleet import Fleet
 from belimo_cloud.emulator.options import EmulatorOptions
 from belimo_cloud.emulator.params import ParameterError
 

@@ -15,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from belimo_cloud.emulator import params
+from belimo_cloud.emulator.http_common import ApiError, json_response, state_of
 from belimo_cloud.emulator.injected import (
     apply_fault_settings,
     fault_settings,
     validate_fault_settings,
 )
-from belimo_cloud.emulator.http_common import ApiError, json_response, state_of
 
 PREFIX = "/_emulator"
 router = APIRouter()

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from belimo_cloud.emulator import params
-from belimo_cloud.emulator.model.fleet import DeviceSpec, Tenant
 from belimo_cloud.emulator.http_common import (
     API,
     ApiError,
@@ -21,6 +20,7 @@ from belimo_cloud.emulator.http_common import (
     rate_limit,
     state_of,
 )
+from belimo_cloud.emulator.model.fleet import DeviceSpec, Tenant
 
 router = APIRouter()
 

@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from belimo_cloud.emulator import params
-from belimo_cloud.emulator.model.fleet import DATA_START, DeviceSpec
 from belimo_cloud.emulator.http_common import (
     API,
     ApiError,
@@ -27,6 +26,7 @@ from belimo_cloud.emulator.http_common import (
     rate_limit,
     state_of,
 )
+from belimo_cloud.emulator.model.fleet import DATA_START, DeviceSpec
 from belimo_cloud.emulator.model.resample import iso_seconds, numbers, resample, series_json
 
 router = APIRouter()

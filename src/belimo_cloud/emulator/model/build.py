@@ -25,8 +25,8 @@ from belimo_cloud.emulator.model.layout import (
     size_valve,
     utc,
 )
-from belimo_cloud.emulator.model.types import DeviceSpec, Tenant
 from belimo_cloud.emulator.model.physics import ValveParams
+from belimo_cloud.emulator.model.types import DeviceSpec, Tenant
 
 #: Firmware releases: (entity id, display name, running modules, rollout date).
 EV_RELEASES: tuple[tuple[str, str, dict[str, str], str], ...] = (

@@ -22,8 +22,8 @@ from belimo_cloud.emulator.model.layout import (
     epoch,
     utc,
 )
-from belimo_cloud.emulator.model.types import DeviceSpec
 from belimo_cloud.emulator.model.physics import SAMPLE_S, valve_signals
+from belimo_cloud.emulator.model.types import DeviceSpec
 from belimo_cloud.emulator.model.weather import DAY_S, EPOCH0, Climate
 
 FloatArray = npt.NDArray[np.float64]

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from belimo_cloud.emulator.model.catalog import GATEWAY_PROFILE
 from belimo_cloud.emulator.model.build import build, software_changes
+from belimo_cloud.emulator.model.catalog import GATEWAY_PROFILE
 from belimo_cloud.emulator.model.counters import DailyBases
 from belimo_cloud.emulator.model.data import (
     Sampler,
@@ -47,6 +47,8 @@ from belimo_cloud.emulator.model.layout import (
     iso,
     utc,
 )
+from belimo_cloud.emulator.model.physics import grid
+from belimo_cloud.emulator.model.profiles import Definitions
 from belimo_cloud.emulator.model.types import (
     DATA_START,
     SAMPLE_PERIOD_S,
@@ -54,8 +56,6 @@ from belimo_cloud.emulator.model.types import (
     History,
     Tenant,
 )
-from belimo_cloud.emulator.model.physics import grid
-from belimo_cloud.emulator.model.profiles import Definitions
 from belimo_cloud.emulator.model.weather import DAY_S, EPOCH0, Climate
 
 __all__ = [

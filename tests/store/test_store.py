@@ -263,11 +263,11 @@ def test_foreign_duckdb_file_is_refused(tmp_path: Path) -> None:
         Store(path)
 
 
-def test_damaged_file_is_refused(tmp_path: Path) -> None:
+def test_garbage_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "junk.duckdb"
     path.write_bytes(b"this is not a database" * 100)
     before = digest(path)
-    with pytest.raises(StoreError, match="cannot be opened") as caught:
+    with pytest.raises(StoreError, match="not a belimo store") as caught:
         Store(path)
     assert "\n" not in str(caught.value)
     assert digest(path) == before

@@ -1,7 +1,15 @@
-"""Export stored samples as long rows: a CSV file, or Parquet partitioned by datapoint and year."""
+"""Export stored samples as long rows: a CSV file, or Parquet partitioned by datapoint and year.
+
+An export is written beside its target under a hidden name and moved into place only once it
+is complete, so a failure (a full disk, Ctrl-C) leaves any previous export as it was and no
+partial one behind. Nothing is deleted before the new export exists, and a target that is the
+store itself, or would swallow it, is refused before anything is touched.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 import shutil
 from pathlib import Path
 from typing import Any, Literal
@@ -12,6 +20,8 @@ from belimo_cloud.errors import DataError, StoreError
 
 ExportFormat = Literal["parquet", "csv"]
 EXPORT_COLUMNS = "device_id, datapoint_id, timestamp, value, resolution, aggregation"
+# Files DuckDB keeps beside a database: its write-ahead log and its spill directory.
+_STORE_SIDECARS = (".wal", ".tmp")
 
 
 def export_samples(
@@ -22,61 +32,136 @@ def export_samples(
     where: str,
     params: list[Any],
     overwrite: bool,
+    store: Path | None = None,
 ) -> int:
     """Write the selected samples to ``path``; returns the number of rows written.
 
     Parquet goes to a directory ``path/datapoint_id=<id>/year=<yyyy>/*.parquet`` that
     ``read_parquet('path/**/*.parquet', hive_partitioning=true)`` (DuckDB, Spark, Dask) reads
-    back with ``datapoint_id`` and ``year`` columns. CSV is one file with a header.
+    back with ``datapoint_id`` and ``year`` columns. CSV is one file with a header. ``store``
+    is the store's own file, which the export must never replace.
     """
     fmt = format.lower()
     if fmt not in ("parquet", "csv"):
         raise DataError(f"export format {format!r} is not supported; use parquet or csv")
-    _clear_target(path, overwrite=overwrite, directory=fmt == "parquet")
+    if store is not None:
+        refuse_store_target(path, store)
+    _check_target(path, overwrite=overwrite, directory=fmt == "parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
-    row = con.execute(f"SELECT count(*) FROM samples WHERE {where}", params).fetchall()
-    count = int(row[0][0]) if row else 0
+    staging = _beside(path, "partial")
+    try:
+        count = _copy(con, staging, fmt, where, params)
+        _move_into_place(staging, path, overwrite=overwrite)
+    except duckdb.Error as exc:
+        raise StoreError(f"export to {path} failed ({str(exc).splitlines()[0]})") from None
+    except OSError as exc:
+        raise StoreError(f"export to {path} failed ({exc.strerror or exc})") from None
+    finally:
+        _discard(staging)
+    return count
+
+
+def refuse_store_target(target: Path, store: Path) -> None:
+    """DataError when writing ``target`` could replace or swallow the store at ``store``.
+
+    Paths are compared after resolving symlinks, and existing files by identity (a hard
+    link), so no spelling of the store's path gets past.
+    """
+    store_file = store.expanduser().resolve()
+    protected = [store_file, *(store_file.with_name(store_file.name + s) for s in _STORE_SIDECARS)]
+    real = target.expanduser().resolve()
+    for guarded in protected:
+        if real == guarded or guarded.is_relative_to(real) or real.is_relative_to(guarded):
+            raise DataError(_store_message(target, store))
+    if target.exists():
+        for guarded in protected:
+            with contextlib.suppress(OSError):
+                if guarded.exists() and target.samefile(guarded):
+                    raise DataError(_store_message(target, store))
+
+
+def _store_message(target: Path, store: Path) -> str:
+    return (
+        f"export target {target} is the store {store} or holds it; "
+        "choose an output outside the store"
+    )
+
+
+def _check_target(path: Path, *, overwrite: bool, directory: bool) -> None:
+    """Refuse a target that exists (unless ``overwrite``) or is not ours to replace."""
+    if not path.exists() and not path.is_symlink():
+        return
+    if not directory and path.is_dir():
+        raise StoreError(f"{path} is a directory; give a file name for the CSV export")
+    if directory and path.is_file():
+        raise StoreError(f"{path} is a file; give a directory for the Parquet export")
+    if path.is_dir() and not path.is_symlink() and not any(path.iterdir()):
+        return
+    if not overwrite:
+        raise StoreError(f"{path} already exists; choose another output or overwrite it")
+    if directory and path.is_dir() and not path.is_symlink() and not _is_parquet_export(path):
+        raise StoreError(f"{path} is not a previous Parquet export; refusing to replace it")
+
+
+def _is_parquet_export(path: Path) -> bool:
+    return all(p.is_dir() and p.name.startswith("datapoint_id=") for p in path.iterdir())
+
+
+def _copy(
+    con: duckdb.DuckDBPyConnection, staging: Path, fmt: str, where: str, params: list[Any]
+) -> int:
     select = (
         f"SELECT {EXPORT_COLUMNS}, year(timestamp) AS year FROM samples WHERE {where} "
         "ORDER BY datapoint_id, device_id, resolution, aggregation, timestamp"
     )
-    target = str(path).replace("'", "''")
-    try:
-        if fmt == "parquet":
-            if count == 0:
-                path.mkdir(parents=True, exist_ok=True)
-                return 0
-            con.execute(
-                f"COPY ({select}) TO '{target}' "
-                "(FORMAT PARQUET, PARTITION_BY (datapoint_id, year), OVERWRITE_OR_IGNORE true)",
-                params,
-            )
-        else:
-            con.execute(
-                f"COPY (SELECT device_id, datapoint_id, "
-                f"strftime(timestamp, '%Y-%m-%dT%H:%M:%SZ') AS timestamp, value, resolution, "
-                f"aggregation FROM ({select})) TO '{target}' "
-                "(FORMAT CSV, HEADER true)",
-                params,
-            )
-    except duckdb.Error as exc:
-        raise StoreError(f"export to {path} failed ({str(exc).splitlines()[0]})") from None
-    return count
+    target = str(staging).replace("'", "''")
+    if fmt == "parquet":
+        staging.mkdir()
+        sql = (
+            f"COPY ({select}) TO '{target}' "
+            "(FORMAT PARQUET, PARTITION_BY (datapoint_id, year), OVERWRITE_OR_IGNORE true)"
+        )
+    else:
+        sql = (
+            f"COPY (SELECT device_id, datapoint_id, "
+            f"strftime(timestamp, '%Y-%m-%dT%H:%M:%SZ') AS timestamp, value, resolution, "
+            f"aggregation FROM ({select})) TO '{target}' (FORMAT CSV, HEADER true)"
+        )
+    row = con.execute(sql, params).fetchall()
+    return int(row[0][0]) if row and row[0] and row[0][0] is not None else 0
 
 
-def _clear_target(path: Path, *, overwrite: bool, directory: bool) -> None:
-    """Make room for the export; only ever deletes a file or a previous Parquet export."""
-    if not path.exists():
-        return
-    if not directory and path.is_dir():
-        raise StoreError(f"{path} is a directory; give a file name for the CSV export")
-    if path.is_dir() and not any(path.iterdir()):
+def _move_into_place(staging: Path, path: Path, *, overwrite: bool) -> None:
+    """Rename the finished export to ``path``; the old one goes only once the new one is in."""
+    if path.is_dir() and not path.is_symlink() and not any(path.iterdir()):
+        path.rmdir()  # an empty directory holds nothing to keep
+    if not path.exists() and not path.is_symlink():
+        staging.replace(path)
         return
     if not overwrite:
         raise StoreError(f"{path} already exists; choose another output or overwrite it")
-    if not path.is_dir() or path.is_symlink():
-        path.unlink()
+    if staging.is_file() and not path.is_dir():
+        staging.replace(path)  # atomic: readers see the old file or the new one
         return
-    if not all(p.is_dir() and p.name.startswith("datapoint_id=") for p in path.iterdir()):
-        raise StoreError(f"{path} is not a previous Parquet export; refusing to replace it")
-    shutil.rmtree(path)
+    old = _beside(path, "old")
+    path.replace(old)
+    try:
+        staging.replace(path)
+    except BaseException:
+        old.replace(path)
+        raise
+    _discard(old)
+
+
+def _beside(path: Path, role: str) -> Path:
+    """A fresh hidden name in the target's directory (same file system, so renames are atomic)."""
+    return path.with_name(f".{path.name}.{role}-{secrets.token_hex(4)}")
+
+
+def _discard(path: Path) -> None:
+    """Remove a staging or replaced export; a symlink goes, never what it points to."""
+    with contextlib.suppress(OSError):
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir():
+            shutil.rmtree(path)

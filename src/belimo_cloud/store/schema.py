@@ -15,6 +15,7 @@ import duckdb
 import platformdirs
 
 from belimo_cloud.errors import StoreError
+from belimo_cloud.store.diagnosis import foreign_file, not_a_store, open_error, read_error
 
 SCHEMA_VERSION = 1
 
@@ -81,22 +82,41 @@ def default_store_path() -> Path:
     return Path(platformdirs.user_data_dir("belimo")) / "store.duckdb"
 
 
-def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the store at ``path``; StoreError when locked, newer or damaged.
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store at ``path``; StoreError when in use, newer, damaged or not a store.
 
-    The version is checked before anything is written, so a refused store stays untouched.
+    Read-write creates the file (and the schema) when missing; read-only needs an existing
+    file and writes nothing, so a store on a read-only file or directory can be read. The
+    file's first bytes and version are checked before anything is written, so a refused
+    file stays untouched.
     """
     existed = path.exists()
-    if not existed:
+    if existed:
+        kind = foreign_file(path)
+        if kind is not None:
+            raise not_a_store(path, kind)
+    elif read_only:
+        raise StoreError(f"store {path} does not exist")
+    else:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path), read_only=read_only, config=dict(_CONFIG))
     except duckdb.Error as exc:
-        raise _open_error(path, exc) from None
+        raise open_error(path, exc) from None
     try:
         _configure(con)
-        if not existed or not check_version(con, path):
-            _create(con)
+        current = existed and check_version(con, path)
+    except BaseException:
+        con.close()
+        raise
+    if current:
+        return con
+    if read_only:
+        # An empty DuckDB file: nothing stored yet, and nothing may be created.
+        con.close()
+        return connect_memory()
+    try:
+        _create(con)
     except BaseException:
         con.close()
         raise
@@ -105,7 +125,7 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
 
 def connect_memory() -> duckdb.DuckDBPyConnection:
     """An empty in-memory store: reads of a store file that does not exist yet see no rows."""
-    con = duckdb.connect(":memory:")
+    con = duckdb.connect(":memory:", config=dict(_CONFIG))
     _configure(con)
     _create(con)
     return con
@@ -116,6 +136,7 @@ def check_version(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
 
     Returns True when the file already holds the current schema (nothing to create).
     """
+    row: list[tuple[object, ...]] = []
     try:
         tables = {
             row[0]
@@ -123,20 +144,29 @@ def check_version(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
             ).fetchall()
         }
+        if tables and "schema_version" in tables:
+            row = con.execute("SELECT max(version) FROM schema_version").fetchall()
     except duckdb.Error as exc:
-        raise StoreError(f"store {path} cannot be read ({_first_line(exc)})") from None
+        raise read_error(path, exc) from None
     if not tables:
         return False
     if "schema_version" not in tables:
-        raise StoreError(f"{path} is a DuckDB file but not a belimo store; choose another --store")
-    row = con.execute("SELECT max(version) FROM schema_version").fetchall()
+        raise not_a_store(path, "a DuckDB database of other tables")
     version = row[0][0] if row else None
-    if version is not None and version > SCHEMA_VERSION:
+    if isinstance(version, int) and version > SCHEMA_VERSION:
         raise StoreError(
             f"store {path} has schema version {version}, newer than this belimo-cloud "
             f"understands ({SCHEMA_VERSION}); upgrade belimo-cloud"
         )
     return version == SCHEMA_VERSION
+
+
+# Set when the connection is made, before DuckDB looks at the file: a foreign file must never
+# make it fetch an extension from the network or load one.
+_CONFIG: tuple[tuple[str, bool | str], ...] = (
+    ("autoinstall_known_extensions", False),
+    ("autoload_known_extensions", False),
+)
 
 
 def _configure(con: duckdb.DuckDBPyConnection) -> None:
@@ -156,17 +186,3 @@ def _create(con: duckdb.DuckDBPyConnection) -> None:
     except BaseException:
         con.execute("ROLLBACK")
         raise
-
-
-def _open_error(path: Path, exc: duckdb.Error) -> StoreError:
-    text = str(exc)
-    if "lock" in text.lower():
-        return StoreError(
-            f"store {path} is in use by another process; wait for it or use another store"
-        )
-    return StoreError(f"store {path} cannot be opened ({_first_line(exc)})")
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import signal
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType, TracebackType
-from typing import Any
+from types import TracebackType
 
 import duckdb
 import pandas as pd
@@ -17,7 +16,9 @@ import pandas as pd
 from belimo_cloud.errors import StoreError
 from belimo_cloud.store import export as _export
 from belimo_cloud.store import reader, writer
+from belimo_cloud.store.diagnosis import first_line, read_error
 from belimo_cloud.store.info import StoreInfo, store_info
+from belimo_cloud.store.interrupts import SigintWatch
 from belimo_cloud.store.intervals import Interval
 from belimo_cloud.store.schema import connect, connect_memory, default_store_path
 
@@ -25,22 +26,41 @@ from belimo_cloud.store.schema import connect, connect_memory, default_store_pat
 class Store:
     """One store file: ``Store(path)`` (default in the user data dir), then read, export, info.
 
-    An existing file is opened at once, so a store locked by another process, written by a
-    newer schema or damaged raises StoreError here, before anything is written. A file that
-    does not exist yet is created by the first write; until then reads see an empty store.
-    The connection holds DuckDB's file lock until ``close()`` (or the end of a ``with`` block).
+    An existing file is opened at once, so a store in use by another process, written by a
+    newer schema, damaged or not a store at all raises StoreError here, before anything is
+    written. A file that does not exist yet is created by the first write; until then reads
+    see an empty store. The connection holds DuckDB's file lock until ``close()`` (or the end
+    of a ``with`` block).
+
+    ``read_only=True`` (or ``Store.open(path, read_only=True)``) never writes: writes raise
+    StoreError and other readers may hold the file at the same time. A store whose file or
+    directory this user may not write is opened read-only by itself.
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path).expanduser() if path is not None else default_store_path()
         self._lock = threading.RLock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._memory: duckdb.DuckDBPyConnection | None = None
         self._closed = False
+        self._watch: SigintWatch | None = None
+        self._read_only_reason = "it was opened read-only" if read_only else ""
         if self.path.exists():
             if self.path.is_dir():
                 raise StoreError(f"store {self.path} is a directory; give a file path")
-            self._con = connect(self.path)
+            if not read_only and not _writable(self.path):
+                self._read_only_reason = "this user may not write its file or directory"
+            self._con = connect(self.path, read_only=self.read_only)
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Store:
+        """``Store(path, read_only=...)``: read commands open the store read-only."""
+        return cls(path, read_only=read_only)
+
+    @property
+    def read_only(self) -> bool:
+        """True when this Store never writes (asked for, or the file is not writable)."""
+        return bool(self._read_only_reason)
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -59,6 +79,9 @@ class Store:
     def close(self) -> None:
         """Release the file (and its lock); further use raises StoreError."""
         with self._lock:
+            if self._watch is not None:
+                self._watch.restore()
+                self._watch = None
             for con in (self._con, self._memory):
                 if con is not None:
                     con.close()
@@ -84,7 +107,7 @@ class Store:
         selected, else one per (device_id, datapoint_id); it needs a single resolution and
         aggregation.
         """
-        with self._lock:
+        with self._lock, self._read_errors():
             return reader.read_samples(
                 self._reading(),
                 device_ids=device_ids,
@@ -98,7 +121,7 @@ class Store:
 
     def devices(self) -> pd.DataFrame:
         """The devices frame of the last sync (contract columns plus ``fetched_at``)."""
-        with self._lock:
+        with self._lock, self._read_errors():
             return reader.read_devices(self._reading())
 
     def catalogue(self) -> pd.DataFrame:
@@ -106,12 +129,12 @@ class Store:
 
         Columns: dataprofile, datapoint_id, name, description, unit, access, basetype.
         """
-        with self._lock:
+        with self._lock, self._read_errors():
             return reader.read_catalogue(self._reading())
 
     def info(self) -> StoreInfo:
         """Series, ranges, coverage gaps, row counts and file size."""
-        with self._lock:
+        with self._lock, self._read_errors():
             return store_info(self._reading(), self.path, exists=self._con is not None)
 
     def export(
@@ -130,13 +153,16 @@ class Store:
         """Write long rows (device_id, datapoint_id, timestamp, value, resolution, aggregation).
 
         ``parquet``: a directory Hive-partitioned by ``datapoint_id`` and ``year`` (UTC);
-        ``csv``: one file with a header. Returns the number of rows written. An existing
-        target is replaced only with ``overwrite=True``.
+        ``csv``: one file with a header. Returns the number of rows written. The export is
+        written beside the target and moved into place when complete; an existing target is
+        replaced only with ``overwrite=True``, and only then. A target that is the store (its
+        file, write-ahead log, or a directory holding them, also through a symlink) is
+        refused with DataError.
         """
         where, params = reader.sample_filter(
             device_ids, datapoint_ids, start, end, resolution, aggregation
         )
-        with self._lock:
+        with self._lock, self._read_errors():
             return _export.export_samples(
                 self._reading(),
                 Path(path).expanduser(),
@@ -144,11 +170,12 @@ class Store:
                 where=where,
                 params=params,
                 overwrite=overwrite,
+                store=self.path,
             )
 
     def coverage(self, resolution: str, aggregation: str) -> dict[tuple[str, str], list[Interval]]:
         """Covered [start, end) intervals by (device_id, datapoint_id), for the sync planner."""
-        with self._lock:
+        with self._lock, self._read_errors():
             return writer.coverage(self._reading(), resolution, aggregation)
 
     # -- writing (used by the syncer) ----------------------------------------------------------
@@ -193,42 +220,43 @@ class Store:
             )
 
     @contextlib.contextmanager
-    def _write_errors(self) -> Iterator[None]:
-        """Ctrl-C stays a KeyboardInterrupt; other DuckDB failures become one-line StoreErrors.
-
-        DuckDB catches Ctrl-C inside a query and reports it in several ways ("Query
-        interrupted", "transaction is aborted" on the next statement, a failed commit, a
-        traceback text), or not at all. A SIGINT handler installed for the duration of the
-        write records the signal, so any of these ends as a KeyboardInterrupt. The transaction
-        is rolled back (or committed whole) either way.
-        """
-        fired = False
-        previous: Any = None
-        watch = threading.current_thread() is threading.main_thread()
-        if watch:
-            previous = signal.getsignal(signal.SIGINT)
-            watch = callable(previous)
-
-            def record(signum: int, frame: FrameType | None) -> None:
-                nonlocal fired
-                fired = True
-                previous(signum, frame)
-
-            signal.signal(signal.SIGINT, record)
+    def _read_errors(self) -> Iterator[None]:
+        """DuckDB failures while reading become one-line StoreErrors saying what is wrong."""
         try:
             yield
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except duckdb.Error as exc:
+            raise read_error(self.path, exc) from exc
+
+    @contextlib.contextmanager
+    def _write_errors(self) -> Iterator[None]:
+        """Ctrl-C stays a KeyboardInterrupt; DuckDB failures become one-line StoreErrors.
+
+        The writer rolls the transaction back on any exception, so nothing is half-written.
+        Only a SIGINT that really arrived (or DuckDB's own interrupt error) is reported as an
+        interrupt; an ordinary error surfaces as itself, whatever its text says.
+        """
+        watch = SigintWatch()
+        self._watch = watch
+        try:
+            with watch:
+                yield
         except KeyboardInterrupt:
             raise
-        except (duckdb.Error, RuntimeError) as exc:
-            if fired or _interrupted(exc):
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except Exception as exc:
+            if watch.fired:
                 raise KeyboardInterrupt from None
-            if not isinstance(exc, duckdb.Error):
-                raise
-            raise StoreError(f"writing to store {self.path} failed ({_first(exc)})") from None
+            if isinstance(exc, duckdb.Error):
+                raise StoreError(
+                    f"writing to store {self.path} failed ({first_line(exc)})"
+                ) from exc
+            raise
         finally:
-            if watch:
-                signal.signal(signal.SIGINT, previous)
-        if fired:
+            self._watch = None
+        if watch.fired:
             # DuckDB swallowed the interrupt and the write completed: stop now all the same.
             raise KeyboardInterrupt
 
@@ -239,7 +267,7 @@ class Store:
         if self._con is not None:
             return self._con
         if self.path.exists():
-            self._con = connect(self.path)
+            self._con = connect(self.path, read_only=self.read_only)
             return self._con
         if self._memory is None:
             self._memory = connect_memory()
@@ -247,6 +275,8 @@ class Store:
 
     def _writing(self) -> duckdb.DuckDBPyConnection:
         self._check_open()
+        if self.read_only:
+            raise StoreError(f"store {self.path} cannot be written: {self._read_only_reason}")
         if self._con is None:
             self._con = connect(self.path)
             if self._memory is not None:
@@ -259,15 +289,6 @@ class Store:
             raise StoreError(f"store {self.path} is closed; open it again with Store(path)")
 
 
-def _first(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
-def _interrupted(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return (
-        isinstance(exc, duckdb.InterruptException)
-        or "interrupted" in text
-        or "transaction is aborted" in text
-    )
+def _writable(path: Path) -> bool:
+    """Whether DuckDB may write the file and create its write-ahead log beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)

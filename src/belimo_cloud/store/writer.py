@@ -7,7 +7,7 @@ both or neither: the next sync never trusts coverage whose samples are missing.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import duckdb
@@ -37,6 +37,21 @@ class Transaction:
             self._con.execute("ROLLBACK")
 
 
+@contextlib.contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> Iterator[str]:
+    """``frame`` visible to SQL as ``name`` for the block; enter it outside a Transaction.
+
+    Unregistering inside a failed transaction fails in turn ("transaction is aborted") and
+    would hide the error that matters, so the view outlives the transaction instead.
+    """
+    con.register(name, frame)
+    try:
+        yield name
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.unregister(name)
+
+
 def upsert_devices(
     con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, fetched_at: datetime
 ) -> int:
@@ -49,14 +64,8 @@ def upsert_devices(
     rows["fetched_at"] = pd.Timestamp(fetched_at)
     rows = rows.drop_duplicates("device_id", keep="last")
     columns = ", ".join([*DEVICE_COLUMNS, "fetched_at"])
-    with Transaction(con):
-        con.register("_devices_in", rows)
-        try:
-            con.execute(
-                f"INSERT OR REPLACE INTO devices ({columns}) SELECT {columns} FROM _devices_in"
-            )
-        finally:
-            con.unregister("_devices_in")
+    with registered(con, "_devices_in", rows), Transaction(con):
+        con.execute(f"INSERT OR REPLACE INTO devices ({columns}) SELECT {columns} FROM _devices_in")
     return len(rows)
 
 
@@ -67,14 +76,10 @@ def upsert_catalogue(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int
     rows = pd.DataFrame({col: frame.get(col) for col in CATALOGUE_COLUMNS})
     rows = rows.astype("string").drop_duplicates(["dataprofile", "datapoint_id"], keep="last")
     columns = ", ".join(CATALOGUE_COLUMNS)
-    with Transaction(con):
-        con.register("_catalogue_in", rows)
-        try:
-            con.execute(
-                f"INSERT OR REPLACE INTO datapoints ({columns}) SELECT {columns} FROM _catalogue_in"
-            )
-        finally:
-            con.unregister("_catalogue_in")
+    with registered(con, "_catalogue_in", rows), Transaction(con):
+        con.execute(
+            f"INSERT OR REPLACE INTO datapoints ({columns}) SELECT {columns} FROM _catalogue_in"
+        )
     return len(rows)
 
 
@@ -140,28 +145,26 @@ def _write(  # noqa: PLR0917
     qualify = (
         "QUALIFY row_number() OVER (PARTITION BY s.series_id, c.timestamp) = 1" if dedupe else ""
     )
-    with Transaction(con):
+    with (
+        registered(con, "_chunk_in", frame[["datapoint_id", "timestamp", "value"]]),
+        Transaction(con),
+    ):
         series_ids(con, device_id, dps, resolution, aggregation)
         written = 0
         if len(frame):
-            con.register("_chunk_in", frame[["datapoint_id", "timestamp", "value"]])
-            try:
-                row = con.execute(
-                    f"""
-                    INSERT OR REPLACE INTO points (series_id, timestamp, value)
-                    SELECT s.series_id, CAST(c.timestamp AS TIMESTAMPTZ),
-                           TRY_CAST(c.value AS DOUBLE)
-                    FROM _chunk_in c
-                    JOIN series s ON s.datapoint_id = c.datapoint_id
-                    WHERE s.device_id = ? AND s.resolution = ? AND s.aggregation = ?
-                      AND list_contains(?, s.datapoint_id) AND c.timestamp IS NOT NULL
-                    {qualify}
-                    """,
-                    [device_id, resolution, aggregation, dps],
-                ).fetchall()
-                written = int(row[0][0]) if row else 0
-            finally:
-                con.unregister("_chunk_in")
+            row = con.execute(
+                f"""
+                INSERT OR REPLACE INTO points (series_id, timestamp, value)
+                SELECT s.series_id, CAST(c.timestamp AS TIMESTAMPTZ), TRY_CAST(c.value AS DOUBLE)
+                FROM _chunk_in c
+                JOIN series s ON s.datapoint_id = c.datapoint_id
+                WHERE s.device_id = ? AND s.resolution = ? AND s.aggregation = ?
+                  AND list_contains(?, s.datapoint_id) AND c.timestamp IS NOT NULL
+                {qualify}
+                """,
+                [device_id, resolution, aggregation, dps],
+            ).fetchall()
+            written = int(row[0][0]) if row else 0
         if interval[1] > interval[0]:
             _add_coverage(
                 con,

@@ -1,4 +1,5 @@
-"""The Client facade: settings, one Session, and the devices, dataprofiles and history resources."""
+"""The Client facade: settings, one Session, and the devices, dataprofiles, history, live and
+jobs resources."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from belimo_cloud.client.dataprofiles import DataProfiles
 from belimo_cloud.client.decode import decode
 from belimo_cloud.client.devices import Devices
 from belimo_cloud.client.history import History
+from belimo_cloud.client.jobs import Jobs
+from belimo_cloud.client.live import Live, backfill_from_history
 from belimo_cloud.client.models import DataProfile
 from belimo_cloud.client.session import Session
 from belimo_cloud.config import Settings, load_settings
@@ -63,10 +66,16 @@ class Client:
             )
         self.settings = settings
         self.session = Session(settings, transport=transport)
-        self.devices = Devices(self.session)
         self.dataprofiles = DataProfiles(self.session)
+        self.devices = Devices(self.session, self.dataprofiles)
         self.history = History(
             self.session, max_workers=settings.max_workers, profile_of=self._profile_of
+        )
+        self.jobs = Jobs(self.session)
+        self.live = Live(
+            self.session,
+            history_since=backfill_from_history(self.history),
+            resolve_ids=self._datapoint_ids,
         )
 
     @classmethod
@@ -102,6 +111,37 @@ class Client:
     def _profile_of(self, device_id: str) -> DataProfile | None:
         """The data profile of a device (for names in place of datapoint ids)."""
         return self.dataprofiles.for_device(self.devices.get(device_id))
+
+    def _datapoint_ids(self, device_ids: list[str], names: list[str]) -> list[str]:
+        """Datapoint ids for names, through the profiles of the devices (live filters)."""
+        from belimo_cloud.client.semantics import resolve
+        from belimo_cloud.errors import DataError
+
+        devices = [self.devices.get(d) for d in device_ids] if device_ids else []
+        if not devices:
+            devices = list(self.devices.list())
+        profiles = {}
+        for device in devices:
+            profile = self.dataprofiles.for_device(device)
+            if profile is not None:
+                profiles[profile.key] = profile
+        ids: list[str] = []
+        for name in names:
+            if "." in name:
+                ids.append(name)
+                continue
+            found = []
+            for profile in profiles.values():
+                try:
+                    found.append(resolve(profile, name).id)
+                except DataError:
+                    continue
+            if not found:
+                raise DataError(
+                    f"no profile of the selected devices has a datapoint {name!r}; give an id"
+                )
+            ids.extend(found)
+        return list(dict.fromkeys(ids))
 
     @property
     def requests_sent(self) -> int:

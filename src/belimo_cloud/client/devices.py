@@ -1,20 +1,25 @@
-"""The devices resource: fleet statistics, the device list, one device, its state and timeline."""
+"""The devices resource: fleet statistics, the device list, one device, its state and timeline;
+writes of datapoints (a job) and of metadata, each checked against the profile first."""
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import quote
 
 from belimo_cloud.client.decode import decode
 from belimo_cloud.client.models import Device, DeviceData, DeviceStats, Page, TimelineEvent
 from belimo_cloud.client.pagination import MAX_PAGE_SIZE, PageResult, walk_pages
 from belimo_cloud.client.timeutil import format_time, parse_time
-from belimo_cloud.errors import DataError
+from belimo_cloud.errors import APIError, AuthError, DataError
 
 if TYPE_CHECKING:
+    from belimo_cloud.client.dataprofiles import DataProfiles
+    from belimo_cloud.client.jobs import Job
+    from belimo_cloud.client.models import DataProfile
     from belimo_cloud.client.session import Session
+    from belimo_cloud.client.writes import WriteRequest
 
 __all__ = ["DEVICE_STATES", "SORT_FIELDS", "Devices", "device_path", "id_of"]
 
@@ -77,8 +82,9 @@ def _sort_params(sort_by: str | None, sort_direction: str | None) -> dict[str, s
 class Devices:
     """``client.devices``: every read on devices; lists walk all pages by themselves."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, profiles: DataProfiles | None = None) -> None:
         self._session = session
+        self._profiles = profiles
 
     def stats(self, owner: str | None = None) -> DeviceStats:
         """Counts of devices, online/offline, ok/problem and pending transfers."""
@@ -182,3 +188,154 @@ class Devices:
             return PageResult(page.data or [], page.paging.total if page.paging else None)
 
         return walk_pages(fetch, page_size=page_size)
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def _device_and_profile(self, device: Any) -> tuple[Device, DataProfile]:
+        """The device (fresh, with its state) and its profile, to check a write against."""
+        from belimo_cloud.client.dataprofiles import DataProfiles
+        from belimo_cloud.client.writes import WriteRefused
+
+        current = self.get(device)
+        profiles = self._profiles or DataProfiles(self._session)
+        profile = profiles.for_device(current)
+        if profile is None:
+            raise WriteRefused(
+                f"device {current.id} has no data profile, so nothing on it can be written",
+                device_id=current.id,
+            )
+        return current, profile
+
+    @overload
+    def write(
+        self,
+        device: Any,
+        values: Mapping[str, Any],
+        *,
+        mergeable: bool = ...,
+        cancelable: bool = ...,
+        auto_cancel_after: Any = ...,
+        dry_run: Literal[False] = ...,
+    ) -> Job: ...
+    @overload
+    def write(
+        self,
+        device: Any,
+        values: Mapping[str, Any],
+        *,
+        mergeable: bool = ...,
+        cancelable: bool = ...,
+        auto_cancel_after: Any = ...,
+        dry_run: Literal[True],
+    ) -> WriteRequest: ...
+    @overload
+    def write(
+        self,
+        device: Any,
+        values: Mapping[str, Any],
+        *,
+        mergeable: bool = ...,
+        cancelable: bool = ...,
+        auto_cancel_after: Any = ...,
+        dry_run: bool,
+    ) -> Job | WriteRequest: ...
+
+    def write(
+        self,
+        device: Any,
+        values: Mapping[str, Any],
+        *,
+        mergeable: bool = False,
+        cancelable: bool = False,
+        auto_cancel_after: Any = None,
+        dry_run: bool = False,
+    ) -> Job | WriteRequest:
+        """Write datapoints ``{datapoint: value}``; returns the Job the device will confirm.
+
+        Datapoints are ids, default.names or semantic names; values are in the datapoint's
+        unit, or carry their own ("5 K", "21 degC", ``(50, "%")``) and are converted to the raw
+        value. Everything is checked against the profile before sending: ReadOnlyDatapoint,
+        ValueOutOfRange or WriteRefused leave the device untouched. ``dry_run=True`` returns
+        the exact WriteRequest and sends nothing. Needs the ``public.write`` scope
+        (WriteNotPermitted otherwise). ``job.wait(timeout)`` waits for the device.
+        """
+        from belimo_cloud.client.jobs import Job, JobInfo
+        from belimo_cloud.client.writes import plan_write
+
+        current, profile = self._device_and_profile(device)
+        request = plan_write(
+            current,
+            profile,
+            values,
+            mergeable=mergeable,
+            cancelable=cancelable,
+            auto_cancel_after=auto_cancel_after,
+        )
+        if dry_run:
+            return request
+        response = self._send(request)
+        info = decode(response, JobInfo, "write job")
+        return Job(self._session, info, device_id=current.id)
+
+    @overload
+    def set_metadata(
+        self, device: Any, values: Mapping[str, Any], *, dry_run: Literal[False] = ...
+    ) -> None: ...
+    @overload
+    def set_metadata(
+        self, device: Any, values: Mapping[str, Any], *, dry_run: Literal[True]
+    ) -> WriteRequest: ...
+    @overload
+    def set_metadata(
+        self, device: Any, values: Mapping[str, Any], *, dry_run: bool
+    ) -> WriteRequest | None: ...
+
+    def set_metadata(
+        self, device: Any, values: Mapping[str, Any], *, dry_run: bool = False
+    ) -> WriteRequest | None:
+        """Change device metadata ``{"metadata.1001": "Basement B14.22", ...}`` (204, no job).
+
+        Keys are metadata ids, their default.name or its last part ("deviceName"); only the
+        writable (``rw``) entries are accepted. ``dry_run=True`` returns the request unsent.
+        """
+        from belimo_cloud.client.writes import plan_metadata
+
+        current, profile = self._device_and_profile(device)
+        request = plan_metadata(current, profile, values)
+        if dry_run:
+            return request
+        self._send(request)
+        return None
+
+    def _send(self, request: WriteRequest) -> bytes:
+        """Send a checked write once (never retried: a write is not idempotent)."""
+        from belimo_cloud.client.writes import WRITE_SCOPE, WriteNotPermitted
+
+        grant = getattr(self._session, "write_access", None)
+        try:
+            if callable(grant):
+                # The session asks for public.write only now, when a write is requested.
+                with grant():
+                    response = self._session.request(
+                        request.method, request.path, json=request.body
+                    )
+            else:
+                response = self._session.request(request.method, request.path, json=request.body)
+        except AuthError as exc:
+            if exc.error == "insufficient_scope" or WRITE_SCOPE in str(exc):
+                raise WriteNotPermitted(
+                    f"the token lacks the {WRITE_SCOPE} scope that writes need; "
+                    f"add {WRITE_SCOPE} to BELIMO_SCOPE (or scope=) and log in again",
+                    error=exc.error,
+                    description=exc.description,
+                ) from None
+            raise
+        except APIError as exc:
+            if exc.status_code == 403:
+                raise WriteNotPermitted(
+                    f"the API refused the write (403): {exc.body_preview or 'forbidden'}; "
+                    f"writes need the {WRITE_SCOPE} scope",
+                    error="forbidden",
+                ) from None
+            raise
+        return response.content

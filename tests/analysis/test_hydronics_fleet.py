@@ -24,6 +24,7 @@ from belimo_cloud.analysis import (
     time_at_vmax,
     valve_kpis,
 )
+from belimo_cloud.analysis.fleet import fleet_periods
 from belimo_cloud.errors import DataError
 
 IDX = pd.date_range("2018-07-01", periods=10, freq="h", tz="UTC")
@@ -164,14 +165,73 @@ def test_named_energy_ranking_and_split() -> None:
     assert per_device["a"] == pytest.approx(96.0)
     assert per_device["b"] == pytest.approx(48.0)
     rank = ranking(energy, devices())
-    assert list(rank["device_id"]) == ["a", "b"]
-    assert list(rank["display_name"]) == ["Heizung A", "Kühlung B"]
-    assert list(rank["rank"]) == [1, 2]
-    assert rank["share"].sum() == pytest.approx(1.0)
+    # One ranking per direction, never a heating + cooling sum.
+    assert list(zip(rank["direction"], rank["device_id"], rank["rank"], strict=True)) == [
+        ("cooling", "b", 1),
+        ("heating", "a", 1),
+    ]
+    assert list(rank["display_name"]) == ["Kühlung B", "Heizung A"]
+    assert list(rank["consumption"]) == [pytest.approx(48.0), pytest.approx(96.0)]
+    assert rank.groupby("direction")["share"].sum().tolist() == [1.0, 1.0]
+    assert list(ranking(energy, devices(), direction="heating")["device_id"]) == ["a"]
+    with pytest.raises(DataError):
+        ranking(energy, direction="total")
     split = heating_cooling_split(energy)
+    assert list(split.columns) == ["heating", "cooling"]
     assert split["heating"].sum() == pytest.approx(96.0)
     assert split["cooling"].sum() == pytest.approx(48.0)
-    assert (split["total"] == split["heating"] + split["cooling"]).all()
+
+
+def test_unused_counters_give_no_rows() -> None:
+    named = named_samples(samples(), catalogue(), devices())
+    unused = named[named["name"] == "Cooling_E_J"].assign(value=0.0, device_id="a")
+    energy = energy_by_device(
+        pd.concat([named, unused], ignore_index=True), start="2018-01-02", end="2018-01-04"
+    )
+    pairs = set(zip(energy["device_id"], energy["direction"], strict=True))
+    assert pairs == {("a", "heating"), ("b", "cooling")}
+
+
+def test_fleet_periods_flag_in_proportion() -> None:
+    days = pd.date_range("2018-01-01", periods=2, freq="D", tz="Europe/Zurich")
+    rows = []
+    for i in range(10):
+        for day in days:
+            glitch = i == 3 and day == days[0]
+            rows.append(
+                {
+                    "device_id": f"v{i}",
+                    "direction": "heating",
+                    "period": day,
+                    "consumption": 10.0 * (i + 1),
+                    "coverage": 1.0,
+                    "quality": "glitch" if glitch else "ok",
+                }
+            )
+    rows.append(
+        {
+            "device_id": "c",
+            "direction": "cooling",
+            "period": days[0],
+            "consumption": 5.0,
+            "coverage": 0.5,
+            "quality": "gap",
+        }
+    )
+    out = fleet_periods(pd.DataFrame(rows)).set_index(["direction", "period"])
+    first = out.loc[("heating", days[0])]
+    assert first["quality"] == "glitch 1/10"
+    assert first["flagged_devices"] == 1
+    assert first["flagged"] == 40.0
+    assert first["flagged_share"] == pytest.approx(40.0 / 550.0)
+    assert out.loc[("heating", days[1]), "quality"] == "ok"
+    assert out.loc[("heating", days[1]), "flagged_share"] == 0.0
+    # Heating and cooling stay apart: the cooling gap flags only the cooling row.
+    assert out.loc[("cooling", days[0]), "quality"] == "gap 1/1"
+    assert out.loc[("cooling", days[0]), "consumption"] == 5.0
+    assert fleet_periods(pd.DataFrame(rows), direction="cooling")["direction"].tolist() == [
+        "cooling"
+    ]
 
 
 def test_valve_kpis_find_the_low_delta_t_valve() -> None:

@@ -12,6 +12,7 @@ import pytest
 from belimo_cloud import plot
 from belimo_cloud.analysis import consumption
 from belimo_cloud.errors import DataError
+from belimo_cloud.plot._figure import COLORS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 NOW = pd.Timestamp("2026-11-20 12:00Z")
@@ -53,12 +54,45 @@ def test_consumption_bars(tmp_path: Path) -> None:
     assert "Heating energy per day" in found
     assert "Energy [kWh]" in found
     assert "Day (Europe/Zurich)" in found
-    assert "corrected (reset, glitch, jump)" in found
-    assert "no data" in found or "incomplete (gap, partial)" in found
+    assert "corrected (reset, glitch, spike, jump)" in found
+    assert "no data" in found or "incomplete (gap, outage, partial)" in found
     auto = plot.consumption_bars(consumption(counter(), freq="MS")["consumption"], unit="MWh")
     assert "Energy [MWh]" in texts(auto)
     with pytest.raises(DataError):
         plot.consumption_bars(pd.DataFrame({"x": [1.0]}))
+
+
+def bar_parts(fig: Any) -> list[tuple[float, float, str]]:
+    """(bottom, height, colour) of every bar patch, in drawing order."""
+    from matplotlib.colors import to_hex
+    from matplotlib.patches import Rectangle
+
+    ax = fig.axes[0]
+    return [
+        (p.get_y(), p.get_height(), to_hex(p.get_facecolor()))
+        for p in ax.patches
+        if isinstance(p, Rectangle)
+    ]
+
+
+def test_fleet_bars_mark_flags_in_proportion() -> None:
+    periods = pd.date_range("2018-01-01", periods=3, freq="MS", tz="Europe/Zurich")
+    fleet = pd.DataFrame(
+        {
+            "consumption": [1000.0, 1200.0, 900.0],
+            "coverage": [1.0, 1.0, 1.0],
+            "quality": ["glitch 1/12", "ok", "ok"],
+            "flagged": [40.0, 0.0, 0.0],  # the one valve with the glitch used 40 kWh
+        },
+        index=periods,
+    )
+    fig = plot.consumption_bars(fleet)
+    flagged = COLORS["flagged"]
+    marked = [(b, h) for b, h, c in bar_parts(fig) if c == flagged and h > 0]
+    assert marked == [(960.0, 40.0)]
+    # Without a ``flagged`` column (one device), the whole flagged bar is marked.
+    one = plot.consumption_bars(fleet.drop(columns="flagged"))
+    assert [(b, h) for b, h, c in bar_parts(one) if c == flagged and h > 0] == [(0.0, 1000.0)]
 
 
 def long_energy() -> pd.DataFrame:
@@ -83,6 +117,9 @@ def test_stacked_consumption(tmp_path: Path) -> None:
     assert "Energy [kWh]" in found
     assert "Valve 11" in found  # the largest consumer is named
     assert "7 other devices" in found
+    both = pd.concat([long_energy(), long_energy().assign(direction="cooling")])
+    with pytest.raises(DataError, match="one direction"):
+        plot.stacked_consumption(both, devices)
 
 
 def test_calendar_heatmap_handles_dst(tmp_path: Path) -> None:
@@ -111,6 +148,31 @@ def test_dt_vs_flow(tmp_path: Path) -> None:
     assert "low-dT zone" in found
     sp_series = pd.Series(6.0, index=idx)
     assert "setpoint 6.0 K" in texts(plot.dt_vs_flow(dt, flow, setpoint=sp_series))
+
+
+def test_dt_vs_flow_colours_by_date_and_draws_the_mean_only_where_sampled() -> None:
+    idx = pd.date_range("2018-07-01", periods=400, freq="h", tz="UTC")
+    rng = np.random.default_rng(2)
+    # Samples only at 10-30 % and 70-90 % of flow: nothing in between.
+    low = rng.uniform(10, 30, len(idx))
+    high = rng.uniform(70, 90, len(idx))
+    flow = pd.Series(np.where(np.arange(len(idx)) % 2 == 0, low, high), index=idx)
+    dt = pd.Series(6.0 - flow / 40, index=idx)
+    fig = plot.dt_vs_flow(dt, flow, setpoint=6.0)
+    ax = fig.axes[0]
+    points = ax.collections[0]
+    colours = points.get_array()
+    assert colours is not None and len(set(np.round(colours, 6))) > 100  # one colour per date
+    assert len(fig.axes) == 2  # the date colour bar
+    assert "Date (UTC)" in texts(fig)
+    line = next(ln for ln in ax.get_lines() if ln.get_label().startswith("mean per 10 %"))
+    x = np.asarray(line.get_xdata(), dtype=float)
+    drawn = x[np.isfinite(x)]
+    assert len(drawn) == 4  # bins 10-20, 20-30, 70-80, 80-90
+    assert not ((drawn > 30) & (drawn < 70)).any()
+    # The line is broken between 30 % and 70 %: a NaN sits between the two groups.
+    between = np.flatnonzero(np.isfinite(x))
+    assert between[2] - between[1] > 1
 
 
 def test_fleet_status(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ DP = {
     "T2_embeded_K": ("evcloud.170", "kelvin"),
 }
 NAMES = {
-    "v1": "Energieventil Heizung 3.OG Süd-West",  # meter replacement
+    "v1": "Energieventil Heizung 3.OG Süd-West",  # meter replacement, at Vmax
     "v2": "Energieventil Heizung 2.OG Nord-Ost",  # gap
     "v3": "Energieventil Heizung 4.OG Süd-Ost",  # glitch
     "v4": "Energieventil Kühlung 2.OG Süd",  # low dT, at Vmax
@@ -100,6 +100,8 @@ def samples() -> pd.DataFrame:
         if dev == "v4":
             flow[:] = 100.0
             dt[:] = 2.0
+        if dev == "v1":
+            flow[:] = 99.0  # pinned at Vmax, but the coil still makes its dT
         keep = np.ones(n, dtype=bool)
         if dev == "v2":
             keep = (pd.Timestamp("2018-02-05 06:00Z") > HOURS) | (
@@ -139,10 +141,24 @@ def kinds_for(html: str, device: str) -> set[str]:
     return found
 
 
+FINDING = re.compile(
+    r'<li data-kind="([a-z_]+)" data-device="([^"]+)" data-start="([^"]*)" data-end="([^"]*)"'
+)
+
+
+def findings(html: str) -> list[tuple[str, str, str, str]]:
+    return FINDING.findall(html)
+
+
+def plain(html: str) -> str:
+    inline = re.sub(r"</?(b|span)\b[^>]*>", "", html)
+    return " ".join(re.sub(r"<[^>]+>", " ", inline).split())
+
+
 def test_report_names_every_designed_fault(html: str) -> None:
     for name in NAMES.values():
         assert name in html
-    assert kinds_for(html, "v1") >= {"meter_replacement"}
+    assert kinds_for(html, "v1") >= {"meter_replacement", "at_vmax"}
     assert kinds_for(html, "v2") >= {"gap"}
     assert kinds_for(html, "v3") >= {"glitch"}
     assert kinds_for(html, "v4") >= {"low_delta_t", "at_vmax"}
@@ -152,12 +168,119 @@ def test_report_names_every_designed_fault(html: str) -> None:
     # Healthy valves are not accused.
     assert "low_delta_t" not in kinds_for(html, "v1")
     assert "meter_replacement" not in kinds_for(html, "v3")
-    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
-    assert "Meter replacement or counter reset on Energieventil Heizung 3.OG Süd-West" in text
-    assert "Gap in the data of Energieventil Heizung 2.OG Nord-Ost" in text
-    assert "Glitch (reading ignored) on Energieventil Heizung 4.OG Süd-Ost" in text
+    text = plain(html)
+    assert "Meter replacement or counter reset at Energieventil Heizung 3.OG Süd-West" in text
+    assert "Gap (no data) at Energieventil Heizung 2.OG Nord-Ost" in text
+    assert "Glitch (reading ignored) at Energieventil Heizung 4.OG Süd-Ost" in text
     assert "Low ΔT (low-dT syndrome) at Energieventil Kühlung 2.OG Süd" in text
-    assert "Offline : Energieventil Kühlung 4.OG Ost" in text
+    assert "Offline: Energieventil Kühlung 4.OG Ost" in text
+
+
+def test_findings_carry_their_dates_and_a_recommendation(html: str) -> None:
+    dated = {(k, d): (pd.Timestamp(s), pd.Timestamp(e)) for k, d, s, e in findings(html) if s}
+    assert dated[("meter_replacement", "v1")][0] == pd.Timestamp("2018-02-14 09:00Z")
+    assert dated[("glitch", "v3")][0] == pd.Timestamp("2018-01-17 23:00Z")
+    gap_start, gap_end = dated[("gap", "v2")]
+    # The gap runs from the last reading before it to the first after it.
+    assert gap_start <= pd.Timestamp("2018-02-05 06:00Z") < gap_end
+    assert pd.Timestamp("2018-02-09 13:00Z") <= gap_end <= pd.Timestamp("2018-02-09 14:00Z")
+    low_start, low_end = dated[("low_delta_t", "v4")]
+    assert low_start == HOURS[0]
+    assert low_end == pd.Timestamp("2018-03-01", tz="Europe/Zurich")  # the report's end
+    # Local dates in the text, with the duration: 4 days and 8 hours for the gap.
+    text = plain(html)
+    assert "from 2018-02-05 07:00 CET to 2018-02-09 15:00 CET (4.3 days)" in text
+    items = re.findall(r"<li [^>]*>(.*?)</li>", html, re.S)
+    assert items and all('class="advice"' in item for item in items)
+
+
+def test_counts_on_the_cards_agree_with_the_lists(html: str) -> None:
+    cards = dict(re.findall(r'data-card="(\w+)"><div class="value">([^<]*)<', html))
+    assert int(cards["findings"]) == len(findings(html))
+    quality = re.search(r'<table data-table="quality">(.*?)</table>', html, re.S)
+    assert quality is not None
+    assert int(cards["quality"]) == quality.group(1).count("<tr ")
+    assert int(cards["offline"]) == len([f for f in findings(html) if f[0] == "offline"])
+
+
+def table_devices(html: str, name: str) -> set[str]:
+    part = re.search(rf'<table data-table="{name}">(.*?)</table>', html, re.S)
+    assert part is not None, name
+    return set(re.findall(r'data-device="([^"]+)"', part.group(1)))
+
+
+def test_low_dt_and_vmax_tables_show_their_own_rows(html: str) -> None:
+    assert table_devices(html, "low-dt") == {"v4"}
+    assert table_devices(html, "vmax") == {"v1", "v4"}
+    low = re.search(r'<table data-table="low-dt">(.*?)</table>', html, re.S)
+    vmax = re.search(r'<table data-table="vmax">(.*?)</table>', html, re.S)
+    assert low is not None and vmax is not None
+    assert low.group(1) != vmax.group(1)
+    assert "Low-ΔT hours" in low.group(1) and "Hours at Vmax" in vmax.group(1)
+
+
+def test_heating_and_cooling_are_never_summed(html: str) -> None:
+    data = analyse(
+        devices(), catalogue(), samples(), start="2018-01-01", end="2018-03-01", resolution="1h"
+    )
+    heat = data.energy.loc[data.energy["direction"] == "heating", "consumption"].sum()
+    cool = data.energy.loc[data.energy["direction"] == "cooling", "consumption"].sum()
+    assert heat > 0 and cool > 0
+    text = plain(html)
+    assert f"{heat:,.0f} kWh heating energy" in text
+    assert f"{cool:,.0f} kWh cooling energy" in text
+    assert f"{heat + cool:,.0f}" not in text
+    assert "Total [kWh]" not in html
+    # Each ranking holds only the valves of its direction.
+    heating = table_devices(html, "ranking-heating")
+    cooling = table_devices(html, "ranking-cooling")
+    assert all("Heizung" in NAMES[d] for d in heating)
+    assert all("Kühlung" in NAMES[d] for d in cooling)
+    assert "total" not in data.ranking.columns
+    # No rows for the counter a valve never uses (a heating valve's cooling counter).
+    used = set(zip(data.energy["device_id"], data.energy["direction"], strict=True))
+    assert ("v1", "cooling") not in used and ("v4", "heating") not in used
+
+
+def test_months_are_named() -> None:
+    html = build_report(
+        devices(),
+        catalogue(),
+        samples(),
+        start="2018-01-01",
+        end="2018-03-01",
+        resolution="1h",
+        freq="MS",
+        figures=False,
+    )
+    assert "January 2018" in html
+    assert "February 2018" in html
+    # One valve's glitch is that valve's share of the month, not the whole fleet's month.
+    periods = re.search(r'<table data-table="periods-heating">(.*?)</table>', html, re.S)
+    assert periods is not None
+    january = re.search(r"January 2018.*?</tr>", periods.group(1), re.S)
+    assert january is not None
+    assert "glitch 1/4" in january.group(0)
+    assert "% of the energy" in january.group(0)
+
+
+def test_text_from_the_data_is_escaped() -> None:
+    evil = devices()
+    evil.loc[evil["device_id"] == "v4", "display_name"] = '<script>alert("x")</script> & Co'
+    html = build_report(
+        evil,
+        catalogue(),
+        samples(),
+        start="2018-01-01",
+        end="2018-03-01",
+        resolution="1h",
+        title="<b>Bold</b> title",
+        figures=False,
+    )
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co" in html
+    assert "<b>Bold</b>" not in html
+    assert "&lt;b&gt;Bold&lt;/b&gt; title" in html
 
 
 def test_report_is_self_contained(html: str) -> None:
@@ -183,9 +306,18 @@ def test_report_content_as_frames() -> None:
     assert set(data.events["kind"]) == {"reset", "gap", "glitch"}
     assert list(data.valves.loc[data.valves["low_dt"], "device_id"]) == ["v4"]
     assert (data.energy["consumption"] >= 0).all()
-    per_device = data.ranking.set_index("device_id")["total"]
+    heating = data.ranking[data.ranking["direction"] == "heating"].set_index("device_id")
     # 20 kWh per hour over January and February for the undisturbed valves.
-    assert per_device["v6"] == pytest.approx(20.0 * len(HOURS), rel=0.01)
+    assert heating.loc["v6", "consumption"] == pytest.approx(20.0 * len(HOURS), rel=0.01)
+    assert set(data.findings["finding"]) >= {
+        "meter_replacement",
+        "gap",
+        "glitch",
+        "low_delta_t",
+        "at_vmax",
+        "offline",
+        "problem",
+    }
 
 
 def test_write_report_without_figures(tmp_path: Path) -> None:
@@ -206,4 +338,5 @@ def test_write_report_without_figures(tmp_path: Path) -> None:
 def test_empty_samples_still_give_a_report() -> None:
     html = build_report(devices(), catalogue(), samples().iloc[:0], figures=False)
     assert "No energy counters in the selection." in html
+    assert 'data-card="findings"><div class="value">2<' in html  # offline and problem
     assert "Energieventil Kühlung 4.OG Ost" in html  # offline device still reported

@@ -1,4 +1,4 @@
-"""End to end against the emulator: the 2018 report names every designed-in fault."""
+"""End to end against the emulator: the 2018 report names every designed-in fault, dated."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ KIND = {
     "low_delta_t": "low_delta_t",
     "offline": "offline",
 }
+# How far a finding's start may sit from the designed one: hourly buckets, and a low-dT
+# episode starts with the first hot afternoon the valve runs at high flow.
+SLACK = {"low_delta_t": pd.Timedelta(days=3)}
+FINDING = re.compile(
+    r'<li data-kind="([a-z_]+)" data-device="([^"]+)" data-start="([^"]*)" data-end="([^"]*)"'
+)
 
 
 @pytest.mark.slow
@@ -51,16 +57,15 @@ def test_report_over_2018_names_the_designed_faults(emulator_url: str) -> None:
         ]["device_id"].iloc[0]
         for device_id in [*sorted(fault_ids), healthy]:
             for names, aggregation in ((COUNTERS, "last"), (AVERAGES, "avg")):
-                parts.append(
-                    client.history.timeseries(
-                        device_id,
-                        ids(names),
-                        "2018-01-01T00:00:00Z",
-                        "2019-01-01T00:00:00Z",
-                        resolution="1h",
-                        aggregation=aggregation,
-                    )
+                part = client.history.timeseries(
+                    device_id,
+                    ids(names),
+                    "2018-01-01T00:00:00Z",
+                    "2019-01-01T00:00:00Z",
+                    resolution="1h",
+                    aggregation=aggregation,
                 )
+                parts.append(part.assign(aggregation=aggregation))
     samples = pd.concat(parts, ignore_index=True)
     html = build_report(
         devices,
@@ -71,9 +76,26 @@ def test_report_over_2018_names_the_designed_faults(emulator_url: str) -> None:
         resolution="1h",
         figures=False,
     )
+    found = FINDING.findall(html)
     for fault in faults:
         assert fault["display_name"] in html
-        pattern = rf'data-kind="{KIND[fault["kind"]]}"[^>]*data-device="{fault["device_id"]}"'
-        assert re.search(pattern, html), fault
+        kind = KIND[fault["kind"]]
+        starts = [
+            pd.Timestamp(start)
+            for k, dev, start, _end in found
+            if k == kind and dev == fault["device_id"] and start
+        ]
+        assert starts, fault
+        designed = pd.Timestamp(fault["start"])
+        slack = SLACK.get(kind, pd.Timedelta(hours=2))
+        assert min(abs(s - designed) for s in starts) <= slack, (fault, starts)
+    # The low-dT episode ends where the designed one does, and the page gives its dates.
+    low = next(f for f in faults if f["kind"] == "low_delta_t")
+    ends = [
+        pd.Timestamp(end)
+        for k, dev, _s, end in found
+        if k == "low_delta_t" and dev == low["device_id"]
+    ]
+    assert min(abs(e - pd.Timestamp(low["end"])) for e in ends) <= pd.Timedelta(days=3)
     # The healthy valve is named only in the tables, never with a finding.
     assert not re.search(rf'data-kind="[a-z_]+"[^>]*data-device="{healthy}"', html)

@@ -25,6 +25,7 @@ __all__ = [
     "device_status",
     "energy_by_device",
     "energy_events",
+    "fleet_periods",
     "fleet_summary",
     "heating_cooling_split",
     "named_samples",
@@ -95,10 +96,17 @@ def series_of(named: pd.DataFrame, device_id: str, name: str) -> pd.Series[float
     return series.sort_index()
 
 
-def _counter_rows(named: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+def _counter_rows(
+    named: pd.DataFrame, names: dict[str, str], *, drop_unused: bool = False
+) -> pd.DataFrame:
     direction = {v: k for k, v in names.items()}
     rows = named[named["name"].isin(list(direction))].copy()
     rows["direction"] = rows["name"].map(direction)
+    if drop_unused and not rows.empty:
+        # A heating valve's cooling counter reads 0 for ever: rows for it would be noise.
+        level = rows["value"].abs().fillna(0.0).groupby([rows["device_id"], rows["direction"]])
+        used = level.transform("max") > 0
+        rows = rows[used.to_numpy()]
     return rows
 
 
@@ -113,15 +121,18 @@ def energy_by_device(
     resolution: Duration = None,
     names: dict[str, str] | None = None,
     max_power: float | dict[Any, float] | None = None,
+    drop_unused: bool = True,
 ) -> pd.DataFrame:
     """Heating and cooling consumption per device and local period.
 
     ``named`` comes from :func:`named_samples`. Returns long rows ``device_id``,
     ``direction`` (``heating``/``cooling``), ``period``, ``consumption`` [``to``],
     ``coverage``, ``quality``; periods starting before ``start`` or at/after ``end`` are
-    dropped (the counter readings around them still count for the edges).
+    dropped (the counter readings around them still count for the edges). With
+    ``drop_unused`` a counter that reads zero throughout (a heating valve's cooling counter)
+    gives no rows.
     """
-    rows = _counter_rows(named, names or COUNTER_NAMES)
+    rows = _counter_rows(named, names or COUNTER_NAMES, drop_unused=drop_unused)
     out = consumption_frame(
         rows,
         by=("device_id", "direction"),
@@ -147,9 +158,14 @@ def energy_events(
     end: Any = None,
     resolution: Duration = None,
     names: dict[str, str] | None = None,
+    drop_unused: bool = True,
 ) -> pd.DataFrame:
-    """Counter findings (resets, glitches, gaps, jumps) per device and direction, by time."""
-    rows = _counter_rows(named, names or COUNTER_NAMES)
+    """Counter findings (resets, glitches, gaps, ...) per device and direction, by time.
+
+    With ``drop_unused`` a counter that reads zero throughout gives no findings (its gaps are
+    the device's gaps, already found on the counter it uses).
+    """
+    rows = _counter_rows(named, names or COUNTER_NAMES, drop_unused=drop_unused)
     out = counter_events_frame(
         rows, by=("device_id", "direction"), unit="joule", to=to, resolution=resolution
     )
@@ -172,39 +188,44 @@ def _local(x: Any, tz: str | tzinfo) -> pd.Timestamp:
     return ts.tz_localize(tz) if ts.tz is None else ts.tz_convert(tz)
 
 
-def ranking(energy: pd.DataFrame, devices: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Devices by total consumption, largest first: heating, cooling, total, share, rank.
+def ranking(
+    energy: pd.DataFrame, devices: pd.DataFrame | None = None, *, direction: str | None = None
+) -> pd.DataFrame:
+    """Devices by consumption, largest first, one ranking per direction (never summed).
 
-    ``energy`` is the output of :func:`energy_by_device`; with ``devices`` the display names
-    are added. Devices with no consumption rows are absent.
+    Heating and cooling energy are different quantities (a kWh of cooling is not a kWh of
+    heating bought), so they are ranked apart. ``energy`` is the output of
+    :func:`energy_by_device`; ``direction`` keeps one ranking (``heating`` or ``cooling``).
+    Columns: ``direction``, ``rank`` (within the direction), ``device_id``, ``display_name``
+    (with ``devices``), ``consumption`` and ``share`` (of the direction's total). Devices
+    whose counter of a direction did not move are absent from that ranking.
     """
+    columns = ["direction", "rank", "device_id", "display_name", "consumption", "share"]
+    if direction is not None and direction not in COUNTER_NAMES:
+        raise DataError(f"direction must be one of {sorted(COUNTER_NAMES)}, got {direction!r}")
     if energy.empty:
-        return pd.DataFrame(
-            columns=["device_id", "display_name", "heating", "cooling", "total", "share", "rank"]
-        )
-    wide = energy.pivot_table(
-        index="device_id", columns="direction", values="consumption", aggfunc="sum", fill_value=0.0
+        return pd.DataFrame(columns=columns)
+    rows = energy if direction is None else energy[energy["direction"] == direction]
+    per = rows.groupby(["direction", "device_id"], sort=False)["consumption"].sum().reset_index()
+    per = per[per["consumption"] > 0]
+    per = per.sort_values(
+        ["direction", "consumption", "device_id"], ascending=[True, False, True], kind="stable"
     )
-    for col in ("heating", "cooling"):
-        if col not in wide.columns:
-            wide[col] = 0.0
-    wide = wide[["heating", "cooling"]].astype("float64")
-    wide["total"] = wide["heating"] + wide["cooling"]
-    grand = float(wide["total"].sum())
-    wide["share"] = wide["total"] / grand if grand > 0 else 0.0
-    wide = wide.sort_values("total", ascending=False)
-    wide["rank"] = np.arange(1, len(wide) + 1)
-    out = wide.reset_index()
-    out.columns.name = None
+    totals = per.groupby("direction")["consumption"].transform("sum")
+    per["share"] = per["consumption"] / totals
+    per["rank"] = per.groupby("direction").cumcount() + 1
     names = _names(devices)
-    out.insert(1, "display_name", out["device_id"].map(names).fillna(out["device_id"]))
-    return out
+    per["display_name"] = per["device_id"].map(names).fillna(per["device_id"])
+    return per[columns].reset_index(drop=True)
 
 
 def heating_cooling_split(energy: pd.DataFrame) -> pd.DataFrame:
-    """Fleet totals per period: ``heating``, ``cooling`` and ``total`` (index ``period``)."""
+    """Fleet totals per period: ``heating`` and ``cooling`` side by side (index ``period``).
+
+    Never added up: the two are different quantities (see :func:`ranking`).
+    """
     if energy.empty:
-        return pd.DataFrame(columns=["heating", "cooling", "total"])
+        return pd.DataFrame(columns=["heating", "cooling"])
     wide = energy.pivot_table(
         index="period", columns="direction", values="consumption", aggfunc="sum", fill_value=0.0
     )
@@ -212,9 +233,67 @@ def heating_cooling_split(energy: pd.DataFrame) -> pd.DataFrame:
         if col not in wide.columns:
             wide[col] = 0.0
     wide = wide[["heating", "cooling"]].astype("float64")
-    wide["total"] = wide["heating"] + wide["cooling"]
     wide.columns.name = None
     return wide
+
+
+def fleet_periods(energy: pd.DataFrame, *, direction: str | None = None) -> pd.DataFrame:
+    """Fleet totals per direction and period, with flags in proportion to what they affect.
+
+    One valve's glitch must not colour a whole fleet's month "corrected": each period says how
+    many devices carry a flag and how much of the period's energy they hold. Columns:
+    ``direction``, ``period``, ``consumption`` (sum), ``coverage`` (mean over devices),
+    ``devices``, ``flagged_devices`` (quality not ``ok``), ``flagged`` (their consumption),
+    ``flagged_share`` (of the consumption; of the devices when nothing was consumed) and
+    ``quality`` (``ok`` or each flag with its device count, e.g. ``glitch 1/12``).
+    """
+    columns = [
+        "direction",
+        "period",
+        "consumption",
+        "coverage",
+        "devices",
+        "flagged_devices",
+        "flagged",
+        "flagged_share",
+        "quality",
+    ]
+    rows = energy if direction is None else energy[energy["direction"] == direction]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    rows = rows.assign(
+        _flagged=rows["quality"].astype(str) != "ok",
+    )
+    rows = rows.assign(_flagged_kwh=rows["consumption"].where(rows["_flagged"], 0.0))
+    grouped = rows.groupby(["direction", "period"], sort=True)
+    out = grouped.agg(
+        consumption=("consumption", "sum"),
+        coverage=("coverage", "mean"),
+        devices=("device_id", "nunique"),
+        flagged_devices=("_flagged", "sum"),
+        flagged=("_flagged_kwh", "sum"),
+    ).reset_index()
+    by_energy = out["flagged"] / out["consumption"].where(out["consumption"] > 0)
+    by_count = out["flagged_devices"] / out["devices"]
+    out["flagged_share"] = by_energy.fillna(by_count).astype("float64")
+    out["flagged_devices"] = out["flagged_devices"].astype("int64")
+    counts: dict[tuple[Any, Any], dict[str, int]] = {}
+    for key, quality in zip(
+        zip(rows["direction"], rows["period"], strict=True),
+        rows["quality"].astype(str),
+        strict=True,
+    ):
+        if quality == "ok":
+            continue
+        per = counts.setdefault(key, {})
+        for flag in quality.split(","):
+            per[flag] = per.get(flag, 0) + 1
+    texts = []
+    for d, p, n in zip(out["direction"], out["period"], out["devices"], strict=True):
+        found = counts.get((d, p), {})
+        texts.append(", ".join(f"{f} {c}/{n}" for f, c in sorted(found.items())) or "ok")
+    out["quality"] = texts
+    return out[columns]
 
 
 def _names(devices: pd.DataFrame | None) -> pd.Series[Any]:

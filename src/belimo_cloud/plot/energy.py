@@ -17,6 +17,9 @@ from belimo_cloud.units import display_unit
 
 __all__ = ["calendar_heatmap", "consumption_bars", "period_name", "stacked_consumption"]
 
+_CORRECTED = ("reset", "glitch", "jump", "spike", "rollover")
+_MISSING = ("gap", "outage", "partial")
+
 
 def period_name(index: pd.DatetimeIndex) -> str:
     """``Hour``, ``Day``, ``Week``, ``Month`` or ``Year`` from the spacing of period starts."""
@@ -87,7 +90,10 @@ def consumption_bars(
     ``result`` is the frame of :func:`belimo_cloud.analysis.consumption` (or just its
     ``consumption`` Series) indexed by local period starts; ``unit`` is what it is in.
     Periods whose quality is not ``ok`` are drawn in the flag colour (corrections: reset,
-    glitch, jump) or hatched (gap, partial: missing data), so a user sees which bars to trust.
+    glitch, spike, jump) or hatched (gap, outage, partial: missing data), so a user sees which
+    bars to trust. With a ``flagged`` column (fleet totals from
+    :func:`belimo_cloud.analysis.fleet.fleet_periods`) only that part of a bar is marked: the
+    energy of the devices carrying the flag, in proportion.
     """
     frame = result.to_frame("consumption") if isinstance(result, pd.Series) else result
     if "consumption" not in frame.columns:
@@ -102,12 +108,21 @@ def consumption_bars(
     values = frame["consumption"].to_numpy(dtype=float)
     base = color or COLORS["neutral"]
     q = quality.astype(str).to_numpy()
-    corrected = np.array([any(f in s for f in ("reset", "glitch", "jump", "rollover")) for s in q])
-    missing = np.array([("gap" in s or "partial" in s) for s in q])
-    colors = np.where(corrected, COLORS["flagged"], base)
+    corrected = np.array([any(f in s for f in _CORRECTED) for s in q], dtype=bool)
+    missing = np.array([any(f in s for f in _MISSING) for s in q], dtype=bool)
+    # The flagged part of a bar: all of it for one device; for a fleet, only the energy of
+    # the devices that carry a flag (``flagged``), so one valve's glitch colours its share.
+    if "flagged" in frame.columns:
+        part = np.clip(frame["flagged"].to_numpy(dtype=float), 0.0, np.maximum(values, 0.0))
+        part = np.where(corrected | missing, part, 0.0)
+    else:
+        part = np.where(corrected | missing, values, 0.0)
     widths = _widths(wall, name)
     if len(values):
-        bars = ax.bar(wall.to_pydatetime(), values, width=widths, color=colors, align="edge")
+        x = wall.to_pydatetime()
+        ax.bar(x, values - part, width=widths, color=base, align="edge")
+        colors = np.where(corrected, COLORS["flagged"], base)
+        bars = ax.bar(x, part, width=widths, bottom=values - part, color=colors, align="edge")
         for bar, hatch in zip(bars, missing, strict=True):
             if hatch:
                 bar.set_hatch("///")
@@ -123,11 +138,18 @@ def consumption_bars(
         start = _mdates().date2num(x)
         ax.axvspan(start, start + w, color=COLORS["gap"], alpha=0.35, linewidth=0)
     handles = [Patch(color=base, label="measured")]
-    if corrected.any():
-        handles.append(Patch(color=COLORS["flagged"], label="corrected (reset, glitch, jump)"))
-    if missing.any():
+    if (corrected & (part > 0)).any():
         handles.append(
-            Patch(facecolor=base, hatch="///", edgecolor="white", label="incomplete (gap, partial)")
+            Patch(color=COLORS["flagged"], label="corrected (reset, glitch, spike, jump)")
+        )
+    if (missing & (part > 0)).any():
+        handles.append(
+            Patch(
+                facecolor=base,
+                hatch="///",
+                edgecolor="white",
+                label="incomplete (gap, outage, partial)",
+            )
         )
     if empty.any():
         handles.append(Patch(color=COLORS["gap"], alpha=0.35, label="no data"))
@@ -176,8 +198,12 @@ def stacked_consumption(
     """Consumption per period stacked by device (largest ``top``, the rest as "others").
 
     ``energy`` has long rows ``device_id, period, consumption`` (e.g. from
-    :func:`belimo_cloud.analysis.energy_by_device`; heating and cooling are summed).
+    :func:`belimo_cloud.analysis.energy_by_device`) of one direction: heating and cooling are
+    different quantities and are never stacked together (a ``direction`` column with both
+    raises :class:`DataError`).
     """
+    if "direction" in energy.columns and energy["direction"].nunique() > 1:
+        raise DataError("stacked_consumption draws one direction; filter heating or cooling first")
     wide = _wide(energy, devices)
     totals = wide.sum().sort_values(ascending=False)
     keep = list(totals.index[:top])

@@ -1,134 +1,95 @@
-"""The report's findings: the key-findings list and the data-quality table."""
+"""The report's findings as page data: the dated key-findings list and the data-quality table."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from belimo_cloud.report.format import age, local_time, utc_time
-from belimo_cloud.report.html import esc, table
+from belimo_cloud.report.format import duration, local_time, missing, utc_iso
+from belimo_cloud.report.page import Cell, Finding, Row, Table, Text
 
 if TYPE_CHECKING:
-    from belimo_cloud.report.build import ReportData
+    from belimo_cloud.report.content import ReportData
 
-__all__ = ["DIRECTION", "KIND_LABELS", "key_findings", "quality_section"]
+__all__ = ["DIRECTION", "LABELS", "finding_items", "quality_blocks"]
 
-#: Event kinds (analysis) -> what the report calls them, and the fault kind for data-kind.
-KIND_LABELS = {
-    "reset": ("Meter replacement or counter reset", "meter_replacement"),
-    "glitch": ("Glitch (reading ignored)", "glitch"),
-    "gap": ("Gap (no data)", "gap"),
-    "jump": ("Implausible jump (excluded)", "jump"),
-    "rollover": ("Counter rollover", "rollover"),
+#: Finding kinds -> what the report calls them.
+LABELS = {
+    "meter_replacement": "Meter replacement or counter reset",
+    "glitch": "Glitch (reading ignored)",
+    "spike": "Spike (reading excluded)",
+    "jump": "Implausible jump (excluded)",
+    "gap": "Gap (no data)",
+    "outage": "Outage (meter read zero or nothing)",
+    "rollover": "Counter rollover",
+    "low_delta_t": "Low ΔT (low-dT syndrome)",
+    "at_vmax": "Flow at Vmax",
+    "offline": "Offline",
+    "problem": "Problem",
 }
 DIRECTION = {"heating": "Heating energy", "cooling": "Cooling energy"}
+_COUNTER_KIND = {"reset": "meter_replacement"}
 
 
-def key_findings(data: ReportData) -> str:
-    """The bullet list of findings, one per fault, each with a ``data-kind``."""
-    items: list[tuple[str, str]] = []
-    seen: set[tuple[Any, str, str]] = set()
-    ev = data.events
-    if not ev.empty:
-        # One line per device, finding and time: the counter with the larger change speaks.
-        ev = ev.assign(_size=(ev["after"] - ev["before"]).abs().fillna(0.0))
-        ev = ev.sort_values(["time", "_size"], ascending=[True, False], kind="stable")
-    for _, row in ev.iterrows():
-        key = (row["device_id"], row["kind"], utc_time(row["time"]))
-        if key in seen:
-            continue
-        seen.add(key)
-        label, kind = KIND_LABELS.get(row["kind"], (row["kind"], row["kind"]))
-        name = esc(row["display_name"])
-        when = esc(local_time(row["time"], data.tz))
-        if row["kind"] == "gap":
-            until = esc(local_time(row["end"], data.tz))
-            text = f"<b>Gap</b> in the data of <b>{name}</b> from {when} to {until}: "
-        else:
-            what = esc(DIRECTION.get(row["direction"], ""))
-            text = f"<b>{esc(label)}</b> on <b>{name}</b> ({what}) at {when}: "
-        items.append((kind, text + esc(row["detail"]) + "."))
-    valves = data.valves
-    if not valves.empty:
-        for _, row in valves[valves["low_dt"]].iterrows():
-            items.append(
-                (
-                    "low_delta_t",
-                    f"<b>Low ΔT (low-dT syndrome)</b> at <b>{esc(row['display_name'])}</b>: "
-                    f"{row['low_dt_hours']:,.0f} h with ΔT under 80 % of the setpoint at high flow "
-                    f"({row['low_dt_share']:.0%} of its high-flow hours; mean ΔT "
-                    f"{row['mean_dt']:.1f} K against a setpoint of {row['mean_setpoint']:.1f} K).",
-                )
-            )
-        for _, row in valves[valves["at_vmax"]].iterrows():
-            items.append(
-                (
-                    "at_vmax",
-                    f"<b>Flow at Vmax</b> at <b>{esc(row['display_name'])}</b>: "
-                    f"{row['hours_at_vmax']:,.0f} h at or above 98 % of Vmax.",
-                )
-            )
-    for _, row in data.problems.iterrows():
-        name = esc(row["display_name"] or row["device_id"])
-        if "offline" in row["status"]:
-            items.append(
-                (
-                    "offline",
-                    f"<b>Offline</b>: <b>{name}</b>, last seen "
-                    f"{esc(local_time(row['last_seen'], data.tz)) or 'never'} "
-                    f"({esc(age(row['last_seen_age_h']))} before the fleet's latest report).",
-                )
-            )
-        if "problem" in row["status"]:
-            desc = esc(row["health_description"] or "")
-            items.append(
-                (
-                    "problem",
-                    f"<b>Problem</b>: <b>{name}</b> reports {esc(row['health_state'])}"
-                    + (f" ({desc})" if desc else "")
-                    + ".",
-                )
-            )
-    if not items:
-        return '<p class="empty">No findings: every counter is clean and every device is well.</p>'
-    lis = "".join(f'<li data-kind="{esc(kind)}">{text}</li>' for kind, text in items)
-    return f"<ul>{lis}</ul>"
+def _text(value: Any) -> str:
+    return "" if missing(value) else str(value)
 
 
-def quality_section(data: ReportData) -> str:
-    """The data-quality table: every counter finding with device, time and detail."""
-    out = ["<h2>Data quality findings</h2>"]
-    out.append(
-        "<p>What the counters needed: meter replacements and resets (counting continues from "
-        "the new meter), glitches (a zero or missing reading that came back; ignored), gaps "
-        "(no data; the increase is kept and given to the period where the gap ends) and "
-        "implausible jumps (excluded).</p>"
-    )
-    ev = data.events.copy()
-    if not ev.empty:
-        ev["label"] = ev["kind"].map(lambda k: KIND_LABELS.get(k, (k, k))[0])
-        ev["quantity"] = ev["direction"].map(DIRECTION)
-    out.append(
-        table(
-            ev,
-            [
-                ("display_name", "Device"),
-                ("quantity", "Counter"),
-                ("label", "Finding"),
-                ("time", "From"),
-                ("end", "To"),
-                ("detail", "Detail"),
-            ],
-            formats={
-                "time": lambda v: esc(local_time(v, data.tz)),
-                "end": lambda v: esc(local_time(v, data.tz)),
-            },
-            row_attrs=lambda r: {
-                "data-kind": KIND_LABELS.get(r["kind"], (r["kind"], r["kind"]))[1],
-                "data-device": str(r["device_id"]),
-                "data-time": utc_time(r["time"]),
-            },
-            row_class=lambda r: "warn",
-            empty="No resets, glitches, gaps or jumps: the counters are clean.",
+def finding_items(data: ReportData) -> tuple[Finding, ...]:
+    """Every finding of :attr:`ReportData.findings`, dated in the report's zone."""
+    items = []
+    for row in data.findings.to_dict("records"):
+        kind = str(row["finding"])
+        items.append(
+            Finding(
+                kind=kind,
+                device_id=str(row["device_id"]),
+                device=_text(row["display_name"]) or str(row["device_id"]),
+                label=LABELS.get(kind, kind.replace("_", " ").capitalize()),
+                counter=DIRECTION.get(_text(row["direction"]), ""),
+                start=local_time(row["start"], data.tz),
+                end=local_time(row["end"], data.tz),
+                duration=duration(row["duration_h"]),
+                start_utc=utc_iso(row["start"]),
+                end_utc=utc_iso(row["end"]),
+                detail=_text(row["detail"]),
+                recommendation=_text(row["recommendation"]),
+            )
         )
+    return tuple(items)
+
+
+def quality_blocks(data: ReportData) -> tuple[Text | Table, ...]:
+    """The data-quality table: every counter finding with device, counter, dates and detail."""
+    intro = Text(
+        "What the counters needed: meter replacements and resets (counting continues from the "
+        "new meter), glitches and spikes (a bad reading; excluded), outages (the meter read zero "
+        "or nothing, then came back) and gaps (no data; the energy across them is kept)."
     )
-    return "".join(out)
+    rows = []
+    for r in data.events.to_dict("records"):
+        kind = _COUNTER_KIND.get(str(r["kind"]), str(r["kind"]))
+        rows.append(
+            Row(
+                cells=(
+                    Cell(_text(r["display_name"])),
+                    Cell(DIRECTION.get(_text(r["direction"]), "")),
+                    Cell(LABELS.get(kind, kind)),
+                    Cell(local_time(r["time"], data.tz)),
+                    Cell(local_time(r["end"], data.tz)),
+                    Cell(_text(r["detail"])),
+                ),
+                level="warn",
+                attrs=(
+                    ("kind", kind),
+                    ("device", str(r["device_id"])),
+                    ("start", utc_iso(r["time"])),
+                ),
+            )
+        )
+    table = Table(
+        headings=tuple(Cell(h) for h in ("Device", "Counter", "Finding", "From", "To", "Detail")),
+        rows=tuple(rows),
+        empty="No resets, glitches, spikes, outages or gaps: the counters are clean.",
+        name="quality",
+    )
+    return (intro, table)

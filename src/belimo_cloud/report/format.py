@@ -1,4 +1,4 @@
-"""Formatting helpers shared by the report's sections: times, numbers, tags, figures."""
+"""Formatting helpers shared by the report's sections: times, periods, numbers, durations."""
 
 from __future__ import annotations
 
@@ -8,14 +8,33 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from belimo_cloud.report.html import esc
+__all__ = [
+    "age",
+    "duration",
+    "local_time",
+    "missing",
+    "number",
+    "percent",
+    "period_label",
+    "png",
+    "utc_iso",
+    "utc_time",
+]
 
-__all__ = ["age", "local_time", "number", "png", "tag", "utc_time"]
+
+def missing(value: Any) -> bool:
+    """None, NaN and NaT."""
+    if value is None or value is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def local_time(ts: Any, tz: str | tzinfo) -> str:
     """``2018-03-14 10:00 CET`` in the report's zone; empty for missing times."""
-    if ts is None or ts is pd.NaT or (isinstance(ts, float) and np.isnan(ts)):
+    if missing(ts):
         return ""
     t = pd.Timestamp(ts)
     if t.tz is None:
@@ -25,22 +44,72 @@ def local_time(ts: Any, tz: str | tzinfo) -> str:
 
 def utc_time(ts: Any) -> str:
     """``2018-03-14 09:00Z``; empty for missing times."""
-    if ts is None or ts is pd.NaT:
+    if missing(ts):
         return ""
     t = pd.Timestamp(ts)
     t = t.tz_localize("UTC") if t.tz is None else t.tz_convert("UTC")
     return t.strftime("%Y-%m-%d %H:%MZ")
 
 
-def number(digits: int = 0) -> Any:
-    """A cell formatter with thousands separators; empty for NaN."""
+def utc_iso(ts: Any) -> str:
+    """``2018-03-14T09:00:00Z`` (machine-readable); empty for missing times."""
+    if missing(ts):
+        return ""
+    t = pd.Timestamp(ts)
+    t = t.tz_localize("UTC") if t.tz is None else t.tz_convert("UTC")
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def fmt(value: Any) -> str:
-        if value is None or (isinstance(value, float) and not np.isfinite(value)):
-            return ""
-        return f"{float(value):,.{digits}f}"
 
-    return fmt
+_PERIOD_FORMAT = {
+    "MS": "%B %Y",
+    "M": "%B %Y",
+    "ME": "%B %Y",
+    "YS": "%Y",
+    "Y": "%Y",
+    "D": "%Y-%m-%d",
+}
+
+
+def period_label(ts: Any, freq: str) -> str:
+    """A local period by name: ``January 2018`` for months, ``2018`` for years, ``2018-01-05``
+    for days, ``week of 2018-01-01`` for weeks and ``2018-01-05 14:00`` for hours."""
+    if missing(ts):
+        return ""
+    t = pd.Timestamp(ts)
+    if freq.upper().startswith("W"):
+        return "week of " + t.strftime("%Y-%m-%d")
+    if freq.lower() == "h":
+        return t.strftime("%Y-%m-%d %H:00")
+    return t.strftime(_PERIOD_FORMAT.get(freq, "%Y-%m-%d"))
+
+
+def number(value: Any, digits: int = 0) -> str:
+    """A number with thousands separators; empty for missing or infinite values."""
+    if missing(value):
+        return ""
+    x = float(value)
+    return f"{x:,.{digits}f}" if np.isfinite(x) else ""
+
+
+def percent(value: Any, digits: int = 0) -> str:
+    """A share 0..1 as ``12 %``; empty for missing values."""
+    if missing(value) or not np.isfinite(float(value)):
+        return ""
+    return f"{float(value) * 100:,.{digits}f} %"
+
+
+def duration(hours: Any) -> str:
+    """A duration from hours: ``45 min``, ``5.5 h``, ``3.2 days``; empty when unknown."""
+    if missing(hours) or not np.isfinite(float(hours)):
+        return ""
+    h = float(hours)
+    if h <= 0:
+        return "instant"
+    if h < 1:
+        return f"{h * 60:.0f} min"
+    if h < 48:
+        return f"{h:.1f} h"
+    return f"{h / 24:.1f} days"
 
 
 def age(hours: Any) -> str:
@@ -53,11 +122,6 @@ def age(hours: Any) -> str:
     if h < 48:
         return f"{h:.1f} h"
     return f"{h / 24:.1f} days"
-
-
-def tag(text: str, level: str) -> str:
-    """A small coloured label (level ``bad``, ``warn`` or ``ok``)."""
-    return f'<span class="tag {level}">{esc(text)}</span>'
 
 
 def png(fig: Any) -> bytes:

@@ -1,0 +1,257 @@
+"""What the report says, as frames: the analysis step, before any page is laid out.
+
+:func:`analyse` turns the three shared frames (devices, datapoint catalogue, long samples;
+CONTRACTS.md) into :class:`ReportData`: fleet status, energy per device and period (heating
+and cooling apart), fleet periods with proportional flags, rankings per direction, counter
+findings, valve KPIs and every finding as a dated episode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from belimo_cloud.analysis.engine import Duration
+from belimo_cloud.analysis.episodes import RECOMMENDATIONS, event_episodes
+from belimo_cloud.analysis.fleet import (
+    COUNTER_NAMES,
+    device_status,
+    energy_by_device,
+    energy_events,
+    fleet_periods,
+    fleet_summary,
+    named_samples,
+    problem_devices,
+    ranking,
+    reference_time,
+)
+from belimo_cloud.analysis.valves import valve_episodes, valve_kpis
+from belimo_cloud.errors import DataError
+
+__all__ = ["FINDING_COLUMNS", "ReportData", "analyse", "auto_freq", "report_bound"]
+
+#: Columns of :attr:`ReportData.findings`: one dated row per finding.
+FINDING_COLUMNS = [
+    "finding",
+    "device_id",
+    "display_name",
+    "direction",
+    "start",
+    "end",
+    "duration_h",
+    "detail",
+    "recommendation",
+]
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows, as frames (UTC times; ``period`` in the local zone)."""
+
+    title: str
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    tz: str | tzinfo
+    freq: str
+    now: pd.Timestamp
+    summary: dict[str, int]
+    status: pd.DataFrame
+    problems: pd.DataFrame
+    energy: pd.DataFrame
+    hourly: pd.DataFrame
+    periods: pd.DataFrame
+    ranking: pd.DataFrame
+    events: pd.DataFrame
+    valves: pd.DataFrame
+    findings: pd.DataFrame
+    named: pd.DataFrame
+    samples_count: int
+
+
+def report_bound(value: Any, tz: str | tzinfo) -> pd.Timestamp | None:
+    """A report bound in UTC; a naive value is a local date/time in ``tz``."""
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"cannot read the report bound {value!r}; use e.g. 2018-01-01") from exc
+    ts = ts.tz_localize(tz) if ts.tz is None else ts
+    return ts.tz_convert("UTC")
+
+
+def auto_freq(start: pd.Timestamp | None, end: pd.Timestamp | None, named: pd.DataFrame) -> str:
+    """Days up to two months, months up to three years, else years."""
+    if start is None or end is None:
+        if named.empty:
+            return "D"
+        times = pd.DatetimeIndex(named["timestamp"])
+        start = start or times.min()
+        end = end or times.max()
+    days = (end - start) / pd.Timedelta(days=1)
+    if days <= 62:
+        return "D"
+    if days <= 3 * 366:
+        return "MS"
+    return "YS"
+
+
+def _counter_findings(events: pd.DataFrame) -> pd.DataFrame:
+    """Counter events as findings; one per device, kind and time (the larger change speaks)."""
+    if events.empty:
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    eps = event_episodes(events)
+    eps = eps.assign(_size=(eps["after"] - eps["before"]).abs().fillna(0.0))
+    eps = eps.sort_values(["start", "_size"], ascending=[True, False], kind="stable")
+    eps = eps.drop_duplicates(["device_id", "finding", "start"])
+    return eps[FINDING_COLUMNS]
+
+
+def _device_findings(problems: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    for _, row in problems.iterrows():
+        name = row["display_name"] or row["device_id"]
+        seen = row["last_seen"]
+        if "offline" in row["status"]:
+            known = seen is not None and seen is not pd.NaT and pd.notna(seen)
+            start = pd.Timestamp(seen) if known else now
+            rows.append(
+                {
+                    "finding": "offline",
+                    "device_id": row["device_id"],
+                    "display_name": name,
+                    "direction": "",
+                    "start": start if known else pd.NaT,
+                    "end": now,
+                    "duration_h": (now - start) / pd.Timedelta(hours=1) if known else np.nan,
+                    "detail": "nothing reported since it was last seen" if known else "never seen",
+                    "recommendation": RECOMMENDATIONS["offline"],
+                }
+            )
+        if "problem" in row["status"]:
+            desc = row["health_description"] or ""
+            rows.append(
+                {
+                    "finding": "problem",
+                    "device_id": row["device_id"],
+                    "display_name": name,
+                    "direction": "",
+                    "start": pd.NaT,
+                    "end": pd.NaT,
+                    "duration_h": np.nan,
+                    "detail": f"reports {row['health_state']}" + (f" ({desc})" if desc else ""),
+                    "recommendation": RECOMMENDATIONS["problem"],
+                }
+            )
+    return pd.DataFrame(rows, columns=FINDING_COLUMNS)
+
+
+def _hydronic_findings(episodes: pd.DataFrame) -> pd.DataFrame:
+    if episodes.empty:
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    what = {"low_delta_t": "dT under 80 % of its setpoint", "at_vmax": "flow at Vmax"}
+    out = episodes.assign(
+        direction="",
+        detail=[
+            f"{what.get(f, f)} for {h:,.0f} h of the episode"
+            for f, h in zip(episodes["finding"], episodes["hours"], strict=True)
+        ],
+    )
+    return out[FINDING_COLUMNS]
+
+
+def _findings(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    kept = [p for p in parts if not p.empty]
+    if not kept:
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    out = pd.concat(kept, ignore_index=True)
+    for col in ("start", "end"):
+        out[col] = pd.to_datetime(out[col], utc=True)
+    # Dated findings first, in time order; the undated (health state) at the end.
+    return out.sort_values(["start", "display_name"], na_position="last", kind="stable")[
+        FINDING_COLUMNS
+    ].reset_index(drop=True)
+
+
+def _keep_window(named: pd.DataFrame, lo: Any, hi: Any, resolution: Duration) -> pd.DataFrame:
+    if lo is None and hi is None:
+        return named
+    # One bucket either side so the first and last periods have their edge readings.
+    pad = pd.Timedelta(resolution) if resolution is not None else pd.Timedelta(hours=1)
+    ts = pd.DatetimeIndex(named["timestamp"])
+    keep = np.ones(len(named), dtype=bool)
+    if lo is not None:
+        keep &= ts >= lo - pad
+    if hi is not None:
+        keep &= ts <= hi + pad
+    return named[keep]
+
+
+def analyse(
+    devices: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    samples: pd.DataFrame,
+    *,
+    start: Any = None,
+    end: Any = None,
+    tz: str | tzinfo = "Europe/Zurich",
+    title: str | None = None,
+    now: datetime | pd.Timestamp | None = None,
+    freq: str | None = None,
+    resolution: Duration = None,
+    stale_after: str = "1h",
+) -> ReportData:
+    """Compute the report's content: fleet status, energy, findings and valve KPIs.
+
+    ``resolution`` is the bucket length when ``samples`` are server buckets stamped at their
+    start (counters as ``last``); None when timestamps are the readings themselves. An
+    optional ``aggregation`` column in ``samples`` lets counters come from ``last`` buckets
+    and power, flow and temperatures from ``avg`` buckets (the energy check integrates
+    average power). ``now`` defaults to the fleet's latest lastSeen.
+    """
+    lo, hi = report_bound(start, tz), report_bound(end, tz)
+    named = named_samples(samples, catalogue, devices)
+    named = _keep_window(named[named["name"].notna()], lo, hi, resolution)
+    period = freq or auto_freq(lo, hi, named)
+    counters = named[named["name"].isin(list(COUNTER_NAMES.values()))]
+    if "aggregation" in counters.columns:
+        counters = counters[counters["aggregation"].astype(str) != "avg"]
+    ref = reference_time(devices, now)
+    energy = energy_by_device(counters, freq=period, tz=tz, start=lo, end=hi, resolution=resolution)
+    hourly = energy_by_device(counters, freq="h", tz=tz, start=lo, end=hi, resolution=resolution)
+    events = energy_events(counters, start=lo, end=hi, resolution=resolution)
+    names = devices.drop_duplicates("device_id").set_index("device_id")["display_name"]
+    events.insert(1, "display_name", events["device_id"].map(names).fillna(events["device_id"]))
+    problems = problem_devices(devices, now=ref, stale_after=stale_after)
+    hydronic = valve_episodes(named, devices, start=lo, end=hi)
+    findings = _findings(
+        [
+            _counter_findings(events),
+            _hydronic_findings(hydronic),
+            _device_findings(problems, ref),
+        ]
+    )
+    return ReportData(
+        title=title or "Energy valve report",
+        start=lo,
+        end=hi,
+        tz=tz,
+        freq=period,
+        now=ref,
+        summary=fleet_summary(devices, now=ref, stale_after=stale_after),
+        status=device_status(devices, now=ref, stale_after=stale_after),
+        problems=problems,
+        energy=energy,
+        hourly=hourly,
+        periods=fleet_periods(energy),
+        ranking=ranking(energy, devices),
+        events=events,
+        valves=valve_kpis(named, devices, start=lo, end=hi, resolution=resolution),
+        findings=findings,
+        named=named,
+        samples_count=len(samples),
+    )

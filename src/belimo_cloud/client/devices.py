@@ -311,21 +311,19 @@ class Devices:
         """Send a checked write once (never retried: a write is not idempotent)."""
         from belimo_cloud.client.writes import WRITE_SCOPE, WriteNotPermitted
 
-        grant = getattr(self._session, "write_access", None)
         try:
-            if callable(grant):
-                # The session asks for public.write only now, when a write is requested.
-                with grant():
-                    response = self._session.request(
-                        request.method, request.path, json=request.body
-                    )
-            else:
-                response = self._session.request(request.method, request.path, json=request.body)
+            # Write rights are asked for only now: a read-only run never holds them.
+            require = getattr(self._session, "require_scopes", None)
+            if require is None:
+                require = getattr(self._session.tokens, "require_scopes", None)
+            if callable(require):
+                require(WRITE_SCOPE)
+            response = self._session.request(request.method, request.path, json=request.body)
         except AuthError as exc:
             if exc.error == "insufficient_scope" or WRITE_SCOPE in str(exc):
                 raise WriteNotPermitted(
-                    f"the token lacks the {WRITE_SCOPE} scope that writes need; "
-                    f"add {WRITE_SCOPE} to BELIMO_SCOPE (or scope=) and log in again",
+                    f"no {WRITE_SCOPE} scope: the identity server or the API refused write "
+                    "rights to this account; nothing was written",
                     error=exc.error,
                     description=exc.description,
                 ) from None
@@ -333,8 +331,8 @@ class Devices:
         except APIError as exc:
             if exc.status_code == 403:
                 raise WriteNotPermitted(
-                    f"the API refused the write (403): {exc.body_preview or 'forbidden'}; "
-                    f"writes need the {WRITE_SCOPE} scope",
+                    f"no {WRITE_SCOPE} scope: the API refused the write (403: "
+                    f"{exc.body_preview or 'forbidden'}); nothing was written",
                     error="forbidden",
                 ) from None
             raise

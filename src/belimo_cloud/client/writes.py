@@ -314,6 +314,11 @@ def _check_restrictions(dp: Datapoint, raw: Any, where: dict[str, Any]) -> None:
             raise ValueOutOfRange(f"{dp.id} takes values in {spec}, got {raw:g}", **where)
     if numeric:
         _check_gui_limits(dp, float(raw), where)
+    iso = "iso3166" in (dp.format or "") and isinstance(raw, str) and bool(raw)
+    if iso and re.fullmatch(r"[A-Z]{2}", raw) is None:
+        raise ValueOutOfRange(
+            f"{dp.id} takes an ISO 3166 alpha-2 country code such as CH, got {raw!r}", **where
+        )
     allowed = _enumeration(dp)
     if allowed:
         text = ("true" if raw else "false") if isinstance(raw, bool) else _enum_text(raw)

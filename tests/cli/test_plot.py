@@ -17,7 +17,7 @@ WINTER = ("--from", "2018-01-01", "--to", "2018-02-01")
     ("kind", "args"),
     [
         ("consumption", (*VALVE, *WINTER)),
-        ("consumption", (*VALVE, *WINTER, "--by", "week", "--direction", "cooling")),
+        ("consumption", ("--search", "Kühlung", *WINTER, "--by", "week", "--direction", "cooling")),
         ("stacked", ("--search", "Heizung EG", *WINTER)),
         ("heatmap", (*VALVE, *WINTER)),
         ("dt-flow", (*VALVE, *WINTER)),
@@ -49,6 +49,11 @@ def test_svg(invoke: Invoke, on_emulator: str, tmp_path: Path) -> None:
         (("plot", "pie", "-o", "x.png"), "pie", 1),
         (("plot", "dt-flow", "--search", "Heizung", *WINTER, "-o", "x.png"), "--device", 1),
         (("plot", "consumption", "--search", "Gateway", *WINTER, "-o", "x.png"), "no ", 3),
+        (
+            ("plot", "consumption", *VALVE, *WINTER, "--direction", "cooling", "-o", "x.png"),
+            "no cooling energy",
+            3,
+        ),
     ],
 )
 def test_bad_requests(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,15 @@ def test_report_from_the_api(invoke: Invoke, on_emulator: str, tmp_path: Path) -
     assert "Second floor" in text
     assert "Energieventil Heizung 2.OG Nord-Ost" in text
     assert "data:image/png;base64," in text  # figures are inlined
-    assert "<script src=" not in text
+    assert "<script" not in text
+    # The energy check integrated the hourly average power, not the last sample of each hour.
+    valves = re.search(r'<table data-table="valves">(.*?)</table>', text, re.S)
+    assert valves is not None
+    assert "<td>avg</td>" in valves.group(1)
+    assert "<td>last</td>" not in valves.group(1)
+    # Heating only: no cooling ranking or total for valves that never cool.
+    assert 'data-table="ranking-heating"' in text
+    assert 'data-card="cooling_energy"' not in text
 
 
 @pytest.mark.slow
@@ -47,7 +56,12 @@ def test_report_from_the_store(invoke: Invoke, on_emulator: str, tmp_path: Path)
     target = tmp_path / "offline.html"
     result = invoke("report", "--store", store, *PERIOD, "-o", str(target))
     assert result.exit_code == 0, result.output
-    assert "Energieventil Heizung 2.OG Süd-West" in target.read_text(encoding="utf-8")
+    text = target.read_text(encoding="utf-8")
+    assert "Energieventil Heizung 2.OG Süd-West" in text
+    # Only last buckets were synced: the report says so rather than pretending they are avg.
+    valves = re.search(r'<table data-table="valves">(.*?)</table>', text, re.S)
+    assert valves is not None
+    assert "<td>avg</td>" not in valves.group(1)
 
 
 def test_report_needs_a_period_from_the_api(invoke: Invoke, on_emulator: str) -> None:

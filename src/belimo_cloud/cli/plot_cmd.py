@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -26,9 +26,6 @@ from belimo_cloud.cli.history import FromOption, ToOption
 from belimo_cloud.cli.options import state_of
 from belimo_cloud.cli.render import note
 from belimo_cloud.cli.sources import Selection, Source, load, require_samples
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = ["Kind", "register"]
 
@@ -72,7 +69,12 @@ def plot(  # noqa: PLR0917
     ] = Direction.heating,
     tz: TzOption = "Europe/Zurich",
 ) -> None:
-    """Draw a figure: consumption bars, stacked consumption, hourly heatmap, dT vs flow, fleet."""
+    """Draw a figure: consumption bars, stacked consumption, hourly heatmap, dT vs flow, fleet.
+
+    Energy figures show one direction (--direction), never heating and cooling added up; on
+    a fleet's bars only the share of the devices carrying a flag is marked. Dates without a
+    zone are local times in --tz.
+    """
     from belimo_cloud.plot import save
 
     if output.suffix.lower() not in (".png", ".svg"):
@@ -115,7 +117,7 @@ def _energy(
     begin: datetime | None,
     stop: datetime | None,
 ) -> Any:
-    from belimo_cloud.analysis.fleet import energy_by_device, named_samples
+    from belimo_cloud.analysis.fleet import energy_by_device, fleet_periods, named_samples
     from belimo_cloud.plot import calendar_heatmap, consumption_bars, stacked_consumption
 
     require_samples(source, COUNTERS)
@@ -124,30 +126,20 @@ def _energy(
         named, freq=freq, tz=tz, start=begin, end=stop, resolution=source.resolution
     )
     energy = energy[energy["direction"] == direction]
+    if energy.empty:
+        raise CommandError(
+            f"no {direction} energy in this selection: its {direction} counters never moved; "
+            "try the other --direction",
+            ExitStatus.NOT_FOUND,
+        )
     what = f"{direction.capitalize()} energy"
     if kind is Kind.stacked:
         return stacked_consumption(energy, source.devices, title=f"{what} by device")
-    total = _total(energy)
+    total = fleet_periods(energy, direction=direction).set_index("period")
     label = _label(source)
     if kind is Kind.heatmap:
         return calendar_heatmap(total, title=f"{what} per hour, {label}")
     return consumption_bars(total, title=f"{what}, {label}")
-
-
-def _total(energy: pd.DataFrame) -> pd.DataFrame:
-    """Consumption of the whole selection per period; a period's flags are all its devices'."""
-
-    def flags(values: pd.Series[Any]) -> str:
-        found = sorted({f for v in values for f in str(v).split(",") if f and f != "ok"})
-        return ",".join(found) or "ok"
-
-    grouped = energy.groupby("period", sort=True)
-    total = grouped.agg(
-        consumption=("consumption", "sum"),
-        coverage=("coverage", "mean"),
-        quality=("quality", flags),
-    )
-    return total
 
 
 def _label(source: Source) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,16 +19,20 @@ from belimo_cloud.cli.energy_cmd import (
     period_range,
 )
 from belimo_cloud.cli.history import FromOption, ToOption
-from belimo_cloud.cli.options import state_of
+from belimo_cloud.cli.options import State, state_of
 from belimo_cloud.cli.render import note
-from belimo_cloud.cli.sources import Selection, load
+from belimo_cloud.cli.sources import Selection, Source, load
 
-__all__ = ["REPORT_NAMES", "register"]
+if TYPE_CHECKING:
+    import pandas as pd
 
-# What the report reads of each Energy Valve (by default.name): counters and hydronics.
-REPORT_NAMES = (
-    "Heating_E_J",
-    "Cooling_E_J",
+__all__ = ["AVERAGED", "COUNTERS", "REPORT_NAMES", "register"]
+
+# What the report reads of each Energy Valve (by default.name). Counters are read as the last
+# reading of each bucket; flow, temperatures and power as the bucket's average, so that the
+# energy check integrates average power (a last sample per hour is biased where power ramps).
+COUNTERS = ("Heating_E_J", "Cooling_E_J")
+AVERAGED = (
     "AbsFlow_Fb_m3s",
     "RelFlow_Fb_Rel2Vmax",
     "T1_remote_K",
@@ -36,6 +41,78 @@ REPORT_NAMES = (
     "SpDeltaT_applied_K",
     "AbsPower_Fb_W",
 )
+REPORT_NAMES = COUNTERS + AVERAGED
+
+
+def _averages(
+    state: State, source: Source, selection: Selection, store: Path | None
+) -> pd.DataFrame:
+    """The averaged quantities as ``avg`` buckets (from the store: ``last`` when no avg synced)."""
+    import pandas as pd
+
+    from belimo_cloud.client.frames import empty_long_frame
+
+    cat = source.catalogue
+    wanted = cat[cat["name"].isin(AVERAGED)]
+    devices = list(source.devices["device_id"])
+    if wanted.empty or not devices:
+        return empty_long_frame().assign(aggregation=pd.Series(dtype="object"))
+    if store is not None:
+        return _averages_from_store(store, devices, sorted(set(wanted["datapoint_id"])), selection)
+    profiles = source.devices.set_index("device_id")["dataprofile"].to_dict()
+    jobs = []
+    for device_id in devices:
+        ids = wanted.loc[wanted["dataprofile"] == profiles.get(device_id), "datapoint_id"]
+        if len(ids):
+            jobs.append((str(device_id), sorted(set(ids))))
+    step, start, end = source.resolution, selection.start, selection.end
+    if start is None or end is None or step is None:  # from_client has already refused this
+        return empty_long_frame().assign(aggregation=pd.Series(dtype="object"))
+    with state.client() as client:
+
+        def fetch(job: tuple[str, list[str]]) -> pd.DataFrame:
+            return client.history.timeseries(
+                job[0], job[1], start - step, end + step, resolution=step, aggregation="avg"
+            )
+
+        with ThreadPoolExecutor(max_workers=max(1, client.settings.max_workers)) as pool:
+            parts = list(pool.map(fetch, jobs))
+    if not parts:
+        return empty_long_frame().assign(aggregation=pd.Series(dtype="object"))
+    return pd.concat(parts, ignore_index=True).assign(aggregation="avg")
+
+
+def _averages_from_store(
+    path: Path, devices: list[str], datapoints: list[str], selection: Selection
+) -> pd.DataFrame:
+    import pandas as pd
+
+    from belimo_cloud.store import Store
+
+    # A day more on each side, like the counters: local periods and their edge buckets.
+    day = pd.Timedelta(days=1)
+    with Store(path) as store:
+        frame = store.read(
+            device_ids=devices,
+            datapoint_ids=datapoints,
+            start=None if selection.start is None else selection.start - day,
+            end=None if selection.end is None else selection.end + day,
+        )
+    columns = ["device_id", "datapoint_id", "timestamp", "value", "aggregation"]
+    if frame.empty:
+        return pd.DataFrame(frame[columns])
+    # Per datapoint, the finest resolution, and avg buckets where they were synced.
+    frame = frame[frame["resolution"] == min(frame["resolution"], key=_seconds)]
+    has_avg = frame.groupby("datapoint_id")["aggregation"].transform(lambda a: (a == "avg").any())
+    frame = frame[(frame["aggregation"] == "avg") | ~has_avg.astype(bool)]
+    frame = frame.drop_duplicates(["device_id", "datapoint_id", "timestamp"], keep="first")
+    return pd.DataFrame(frame[columns])
+
+
+def _seconds(text: str) -> float:
+    from belimo_cloud.cli.options import parse_resolution
+
+    return parse_resolution(text).total_seconds()
 
 
 def report(  # noqa: PLR0917
@@ -52,7 +129,14 @@ def report(  # noqa: PLR0917
     tz: TzOption = "Europe/Zurich",
     title: Annotated[str | None, typer.Option(help="The report's title.")] = None,
 ) -> None:
-    """Write an HTML report: fleet status, consumption, data quality and hydronic findings."""
+    """Write an HTML report: fleet status, consumption, data quality and hydronic findings.
+
+    Heating and cooling are reported apart; every finding (gap, outage, meter replacement,
+    low dT, flow at Vmax, offline) comes with its dates and a recommendation. Dates without a
+    zone are local times in --tz.
+    """
+    import pandas as pd
+
     from belimo_cloud.report import write_report
 
     st = state_of(ctx)
@@ -64,16 +148,23 @@ def report(  # noqa: PLR0917
         search=search,
         profile=profile,
         device_ids=tuple(device or ()),
-        names=REPORT_NAMES,
+        names=COUNTERS,
         start=begin,
         end=stop,
     )
     source = load(st, selection, store)
+    samples = pd.concat(
+        [
+            source.samples.assign(aggregation="last"),
+            _averages(st, source, selection, store),
+        ],
+        ignore_index=True,
+    )
     path = write_report(
         output,
         source.devices,
         source.catalogue,
-        source.samples,
+        samples,
         start=begin,
         end=stop,
         tz=tz,

@@ -270,15 +270,15 @@ def valve_episodes(
     ratio: float = 0.8,
     vmax_threshold: float = 98.0,
     min_hours: float = 12.0,
-    bridge: str = "24h",
+    bridge: str = "72h",
 ) -> pd.DataFrame:
     """Low-dT and flow-at-Vmax episodes of every valve, with dates and a recommendation.
 
     The same rules as :func:`valve_kpis` (see :mod:`.episodes`), over [start, end). Columns
     (:data:`EPISODE_FINDING_COLUMNS`): ``finding`` is ``low_delta_t`` or ``at_vmax``;
     ``start``/``end`` UTC; ``duration_h`` from start to end and ``hours`` in the condition
-    [h]. Episodes shorter than ``min_hours`` in the condition are left out; healthy spells up
-    to ``bridge`` do not split an episode.
+    [h]. Episodes shorter than ``min_hours`` in the condition are left out; healthy hours up
+    to ``bridge`` (three days: a weekend at part load) do not split an episode.
     """
     names: dict[Any, Any] = {}
     if devices is not None and not devices.empty:

@@ -38,20 +38,32 @@ from belimo_cloud.errors import ConfigError
 __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_AUDIENCE",
+    "DEFAULT_BUDGET",
+    "DEFAULT_MAX_WORKERS",
+    "DEFAULT_RATE_LIMIT",
     "DEFAULT_SCOPE",
+    "DEFAULT_TIMEOUT",
     "DEFAULT_TOKEN_URL",
     "DEMO_API_URL",
     "DEMO_CREDENTIALS",
     "ENV_VARS",
     "Settings",
     "config_path",
+    "is_secret_key",
     "load_settings",
+    "redact_url",
 ]
 
 DEFAULT_API_URL = "https://cloud.belimo.com"
 DEFAULT_TOKEN_URL = "https://id.belimo.com/oauth/token"
 DEFAULT_AUDIENCE = "https://api.cloud.belimo.com/"
 DEFAULT_SCOPE = "public.read offline_access read:dataprofile"
+# The numeric defaults of Settings; client/constants.py lists them beside every other limit.
+DEFAULT_RATE_LIMIT = 2.0  # [requests/s] the API's documented limit on data endpoints
+DEFAULT_TIMEOUT = 30.0  # [s] one whole exchange: connect, send, headers and body
+DEFAULT_BUDGET = 90.0  # [s] one client call, every retry, backoff and token renewal included
+DEFAULT_MAX_WORKERS = 4
+MAX_WORKERS_LIMIT = 64  # more threads than this only queue on the rate limit
 DEMO_API_URL = "http://127.0.0.1:8765"  # `belimo emulator serve` default; the `demo` profile
 # The tutorial's placeholders are the emulator demo tenant's credentials.
 DEMO_CREDENTIALS = {
@@ -79,15 +91,81 @@ EXTRA_ENV_VARS = {
     "timeout": "BELIMO_TIMEOUT",
     "max_workers": "BELIMO_MAX_WORKERS",
     "token_cache_dir": "BELIMO_TOKEN_CACHE_DIR",
+    "budget": "BELIMO_BUDGET",
 }
 DEMO_PROFILE = "demo"
 DEFAULT_PROFILE = "default"
 _SECRETS = ("client_secret", "password")
+_SECRET_WORDS = ("password", "secret", "token", "passwd", "credential", "apikey", "api_key")
+_URLS = ("api_url", "token_url")
 
 
-@dataclass(frozen=True)
+def is_secret_key(name: str) -> bool:
+    """Whether a setting or form field of this name may hold a secret (its value is never shown).
+
+    ``token_url`` and ``token_cache_dir`` name places, not secrets.
+    """
+    key = name.lower().replace("-", "_")
+    if key in {"token_url", "token_cache_dir", "cache_tokens"}:
+        return False
+    return key in _SECRETS or any(word in key for word in _SECRET_WORDS)
+
+
+def redact_url(url: str) -> str:
+    """The URL with any user info (``user:password@``) replaced by ``****@``.
+
+    The last ``@`` before the query counts, so a password holding an unescaped ``/`` or ``@``
+    is masked whole.
+    """
+    scheme_end = url.find("://")
+    if scheme_end < 0:
+        return url
+    start = scheme_end + 3
+    end = min((i for i in (url.find("?", start), url.find("#", start)) if i >= 0), default=len(url))
+    at = url.rfind("@", start, end)
+    if at < 0:
+        return url
+    return url[:start] + "****" + url[at:]
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """A rejected non-secret value for an error message: printable, short, quoted."""
+    text = redact_url(str(value)) if isinstance(value, str) else repr(value)
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return repr(text[:limit] + ("..." if len(text) > limit else ""))
+
+
+def _check_numbers(
+    rate_limit: float, timeout: float, budget: float, max_workers: int, source: str = ""
+) -> None:
+    """One-line ConfigError for numbers that would hang, overflow or do nothing."""
+    where = f"{source}: " if source else ""
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ConfigError(f"{where}timeout must be a number of seconds > 0, got {timeout!r}")
+    if not (math.isfinite(budget) and budget > 0):
+        raise ConfigError(f"{where}budget must be a number of seconds > 0, got {budget!r}")
+    if not (math.isfinite(rate_limit) and rate_limit >= 0):
+        raise ConfigError(
+            f"{where}rate_limit must be a number of requests/s >= 0 (0: no client-side limit), "
+            f"got {rate_limit!r}"
+        )
+    if rate_limit > 0 and 1.0 / rate_limit > budget:
+        # Such a rate makes one request wait longer than a whole call may take: refuse it
+        # instead of sleeping silently (and 1e-300 would overflow the sleep).
+        raise ConfigError(
+            f"{where}rate_limit {rate_limit:g} requests/s means one request every "
+            f"{1.0 / rate_limit:.3g} s, longer than the {budget:g} s budget of a call; "
+            f"use at least {1.0 / budget:.3g}, or 0 for no client-side limit"
+        )
+    if not 1 <= max_workers <= MAX_WORKERS_LIMIT:
+        raise ConfigError(
+            f"{where}max_workers must be between 1 and {MAX_WORKERS_LIMIT}, got {max_workers!r}"
+        )
+
+
+@dataclass(frozen=True, repr=False)
 class Settings:
-    """Effective settings of one Client. Secrets never appear in repr()."""
+    """Effective settings of one Client. Secrets (and URL user info) never appear in repr()."""
 
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
@@ -98,24 +176,42 @@ class Settings:
     audience: str = DEFAULT_AUDIENCE
     scope: str = DEFAULT_SCOPE
     profile: str = "default"  # names the token cache entry
-    rate_limit: float = 2.0  # [requests/s] on data endpoints; 0 disables the client-side limiter
-    timeout: float = 30.0  # [s] per request
-    max_workers: int = 4  # concurrent requests for chunked downloads
+    # [requests/s] on data endpoints; 0 disables the client-side limiter (a 429 still
+    # holds every thread back, with jitter)
+    rate_limit: float = DEFAULT_RATE_LIMIT
+    timeout: float = DEFAULT_TIMEOUT  # [s] one whole exchange, however slowly bytes arrive
+    max_workers: int = DEFAULT_MAX_WORKERS  # concurrent requests for chunked downloads
     cache_tokens: bool = True  # token cache on disk (mode 0600) under the user cache dir
     token_cache_dir: Path | None = None  # None: platformdirs user cache dir
+    budget: float = DEFAULT_BUDGET  # [s] one client call with its retries and token renewal
+
+    def __post_init__(self) -> None:
+        _check_numbers(self.rate_limit, self.timeout, self.budget, self.max_workers)
 
     def masked(self) -> dict[str, str]:
-        """Every setting as text, secrets replaced by '****' (or '(not set)')."""
+        """Every setting as text for display: secrets '****', URLs without their user info.
+
+        This is what `belimo config` prints; '(not set)' marks an absent value.
+        """
         shown: dict[str, str] = {}
         for f in fields(self):
             value = getattr(self, f.name)
             if value is None:
                 shown[f.name] = "(not set)"
-            elif f.name in _SECRETS:
+            elif is_secret_key(f.name):
                 shown[f.name] = "****"
+            elif f.name in _URLS:
+                shown[f.name] = redact_url(str(value))
             else:
                 shown[f.name] = str(value)
         return shown
+
+    def __repr__(self) -> str:
+        shown = self.masked()
+        inner = ", ".join(
+            f"{f.name}={shown[f.name]!r}" for f in fields(self) if not is_secret_key(f.name)
+        )
+        return f"Settings({inner})"
 
     @property
     def grant(self) -> str:
@@ -124,7 +220,7 @@ class Settings:
 
 
 _FIELDS = {f.name for f in fields(Settings)}
-_FLOATS = {"rate_limit", "timeout"}
+_FLOATS = {"rate_limit", "timeout", "budget"}
 _INTS = {"max_workers"}
 _BOOLS = {"cache_tokens"}
 _PATHS = {"token_cache_dir"}
@@ -170,20 +266,24 @@ def _read_profiles(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _coerce(name: str, value: object, source: str) -> object:
-    """Turn a value from the file, the environment or an argument into the field's type."""
+    """Turn a value from the file, the environment or an argument into the field's type.
+
+    A rejected value is shown in the message only when it cannot be a secret.
+    """
     try:
         if name in _FLOATS:
             if isinstance(value, bool):
                 raise ValueError
             number = float(value)  # type: ignore[arg-type]
-            if number < 0 or not math.isfinite(number):
+            # 0 is allowed for rate_limit only (no limit); a 0 s timeout could never answer.
+            if not math.isfinite(number) or number < 0 or (number == 0 and name != "rate_limit"):
                 raise ValueError
             return number
         if name in _INTS:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
             integer = int(value)  # type: ignore[call-overload]
-            if integer < 1:
+            if not 1 <= integer <= MAX_WORKERS_LIMIT:
                 raise ValueError
             return integer
         if name in _BOOLS:
@@ -199,9 +299,30 @@ def _coerce(name: str, value: object, source: str) -> object:
             return Path(str(value)).expanduser()
         if not isinstance(value, str):
             raise ValueError
+        if name in _URLS and not value.lower().startswith(("http://", "https://")):
+            raise ValueError
         return value
-    except (TypeError, ValueError):
-        raise ConfigError(f"{source}: invalid value for {name}: {value!r:.40}") from None
+    except (TypeError, ValueError, OverflowError):
+        expected = _EXPECTED.get(name, "text")
+        if is_secret_key(name):
+            raise ConfigError(
+                f"{source}: invalid value for {name} (expected {expected}; value not shown)"
+            ) from None
+        raise ConfigError(
+            f"{source}: invalid value for {name}: {_shown(value)} (expected {expected})"
+        ) from None
+
+
+_EXPECTED = {
+    "rate_limit": "a number of requests/s >= 0",
+    "timeout": "a number of seconds > 0",
+    "budget": "a number of seconds > 0",
+    "max_workers": f"a whole number from 1 to {MAX_WORKERS_LIMIT}",
+    "cache_tokens": "true or false",
+    "token_cache_dir": "a directory",
+    "api_url": "an http:// or https:// URL",
+    "token_url": "an http:// or https:// URL",
+}
 
 
 def load_settings(
@@ -261,4 +382,13 @@ def load_settings(
     if "token_url" not in values and api_url != DEFAULT_API_URL:
         values["token_url"] = api_url + "/oauth/token"
     values["profile"] = name
+    defaults = Settings()
+    # Checked here too, to name where the numbers came from in the one-line error.
+    _check_numbers(
+        float(values.get("rate_limit", defaults.rate_limit)),  # type: ignore[arg-type]
+        float(values.get("timeout", defaults.timeout)),  # type: ignore[arg-type]
+        float(values.get("budget", defaults.budget)),  # type: ignore[arg-type]
+        int(values.get("max_workers", defaults.max_workers)),  # type: ignore[call-overload]
+        source=f"profile {name!r}",
+    )
     return Settings(**values)  # type: ignore[arg-type]

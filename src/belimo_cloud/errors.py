@@ -5,14 +5,18 @@
     ├── DataError              a response or input that cannot be interpreted (bad body, bad date)
     ├── AuthError              the identity server refused us
     │   ├── InvalidCredentials wrong client id/secret, user or password
-    │   └── TokenExpired       the token (and its refresh token) can no longer be used
-    ├── APIError               the API answered with an error status
-    │   ├── BadRequest         400: a parameter the API rejected
+    │   ├── TokenExpired       the token (and its refresh token) can no longer be used
+    │   └── UnusableToken      a token that cannot go into a header (CR/LF, non-ASCII)
+    ├── APIError               the API answered with an error status, or an unreadable body
+    │   ├── BadRequest         400: a parameter the API rejected (the caller's input)
+    │   ├── ResponseError      a 2xx whose body is not what the API sends (HTML, bad JSON);
+    │   │                      also a DataError, so callers catching DataError still see it
     │   ├── NotFound           404: unknown device, datapoint or profile
     │   ├── RateLimited        429, after retries; carries retry_after [s]
     │   └── ServerError        5xx, after retries
     ├── TransportError         no answer: unreachable, timeout, connection dropped
-    └── StoreError             the local store is locked, newer or damaged
+    ├── StoreError             the local store is locked, newer or damaged
+    └── TokenCacheError        the on-disk token cache could not be written or removed
 
 The command line maps each class to one exit status (cli/exit_codes.py); messages are one
 line and never contain secrets.
@@ -30,10 +34,13 @@ __all__ = [
     "InvalidCredentials",
     "NotFound",
     "RateLimited",
+    "ResponseError",
     "ServerError",
     "StoreError",
+    "TokenCacheError",
     "TokenExpired",
     "TransportError",
+    "UnusableToken",
 ]
 
 _BODY_PREVIEW = 300
@@ -56,7 +63,14 @@ class StoreError(BelimoError):
 
 
 class TransportError(BelimoError):
-    """The server could not be reached or did not answer."""
+    """The server could not be reached or did not answer (in time)."""
+
+
+class TokenCacheError(BelimoError):
+    """The on-disk token cache could not be written or an entry could not be removed.
+
+    The message names the file and the reason, never the token.
+    """
 
 
 class AuthError(BelimoError):
@@ -79,6 +93,14 @@ class TokenExpired(AuthError):
     """The access token expired and could not be renewed."""
 
 
+class UnusableToken(AuthError):
+    """A token (from the cache or the token endpoint) that cannot be sent in a header.
+
+    Control characters or non-ASCII text mean a tampered cache or a hostile server; the
+    token itself is never part of the message, and the request is never retried.
+    """
+
+
 class APIError(BelimoError):
     """The API answered with an error status.
 
@@ -94,6 +116,8 @@ class APIError(BelimoError):
 
     def __str__(self) -> str:
         base = super().__str__()
+        if not self.method:
+            return base
         return f"{base} ({self.method} {self.url} -> {self.status_code})"
 
     @property
@@ -104,7 +128,26 @@ class APIError(BelimoError):
 
 
 class BadRequest(APIError):
-    """400: the API rejected a parameter."""
+    """400: the API rejected a parameter; the command line treats it as an input error."""
+
+
+class ResponseError(APIError, DataError):
+    """A successful status with a body the API never sends: HTML from a proxy, broken JSON.
+
+    The server (or something in front of it) is at fault, not the caller's input: an
+    APIError. It is a DataError too, for callers that catch unreadable bodies as such.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 200,
+        method: str = "",
+        url: str = "",
+        body: str = "",
+    ):
+        super().__init__(message, status_code=status_code, method=method, url=url, body=body)
 
 
 class NotFound(APIError):

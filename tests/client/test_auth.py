@@ -122,7 +122,8 @@ def test_token_endpoint_unreachable_is_a_transport_error() -> None:
     with pytest.raises(TransportError) as caught:
         manager(cloud).token()
     assert str(caught.value) == (
-        "cannot reach https://id.example.test/oauth/token: connection refused"
+        "cannot reach the token endpoint https://id.example.test/oauth/token: "
+        "connection refused (gave up after 3 tries)"
     )
     assert len(cloud.grants) == 3  # retried: a grant is safe to repeat
 

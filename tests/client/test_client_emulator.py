@@ -83,9 +83,10 @@ def test_device_list_walks_two_pages_without_duplicates(
 ) -> None:
     devices = list(client.devices.list(page_size=20))
     ids = [d.id for d in devices]
-    assert len(ids) == len(set(ids)) == 36
+    total = client.devices.stats().total_devices
+    assert 20 < total <= 40  # two pages of 20
+    assert len(ids) == len(set(ids)) == total
     assert counting.count("/api/v3/devices") == 2
-    assert client.devices.stats().total_devices == 36
     assert {d.id for d in client.devices.list()} == set(ids)  # one page of 2000
 
 
@@ -135,7 +136,7 @@ def test_profile_find_energy(client: Client, fleet: list[Device]) -> None:
 
 def test_devices_frame_from_the_fleet(fleet: list[Device]) -> None:
     frame = devices_frame(fleet)
-    assert list(frame.columns) == DEVICE_COLUMNS and len(frame) == 36
+    assert list(frame.columns) == DEVICE_COLUMNS and len(frame) == len(fleet)
     assert set(frame["health_state"]) <= {"OK", "WARNING", "ERROR", "UNKNOWN"}
 
 

@@ -69,11 +69,13 @@ def test_precedence_arguments_env_file_defaults(tmp_path: Path) -> None:
 
 
 def test_every_documented_env_var_is_read(tmp_path: Path) -> None:
-    env = {var: f"v-{name}" for name, var in ENV_VARS.items()}
+    def value(name: str) -> str:
+        return f"https://v-{name}.test" if name.endswith("_url") else f"v-{name}"
+
+    env = {var: value(name) for name, var in ENV_VARS.items()}
     s = load_settings(env=env, config_file=tmp_path / "absent.toml")
     for name in ENV_VARS:
-        expected = f"v-{name}"
-        assert getattr(s, name) == expected
+        assert getattr(s, name) == value(name)
 
 
 def test_profile_from_env_and_config_path_from_env(tmp_path: Path) -> None:

@@ -155,7 +155,10 @@ def test_unreachable_api_is_a_one_line_transport_error() -> None:
     session = Session(s, retry=RetryPolicy(max_attempts=2, base=0.01))
     with session, pytest.raises(TransportError) as caught:
         session.request("GET", "/devices")
-    assert str(caught.value) == ("cannot reach http://127.0.0.1:9/oauth/token: connection refused")
+    assert str(caught.value) == (
+        "cannot reach the token endpoint http://127.0.0.1:9/oauth/token: "
+        "connection refused (gave up after 2 tries)"
+    )
 
 
 def test_tokens_expired_by_the_server_are_renewed_with_the_refresh_token(

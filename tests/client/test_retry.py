@@ -58,11 +58,13 @@ def test_backoff_is_capped_exponential_with_full_jitter() -> None:
         assert 0.0 <= backoff(n) <= 30.0
 
 
-def test_backoff_honours_retry_after_exactly() -> None:
+def test_backoff_honours_retry_after_plus_a_jitter_share() -> None:
     assert backoff(1, 7.0, rng=lambda: 0.0) == 7.0
-    assert backoff(1, 7.0, rng=lambda: 1.0) == 7.0
-    assert backoff(9, 100.0) == 100.0  # the server knows better than our cap
-    assert backoff(5, 0.0, rng=lambda: 1.0) == 0.0
+    assert backoff(1, 7.0, rng=lambda: 1.0) == 7.0 + 3.5  # at most half of it more
+    assert backoff(9, 100.0, rng=lambda: 0.0) == 100.0  # the server knows better than our cap
+    assert backoff(5, 0.0, rng=lambda: 1.0) == 1.0  # "now" still spreads threads over 1 s
+    waits = {backoff(1, 2.0) for _ in range(50)}
+    assert len(waits) > 1 and all(2.0 <= w <= 3.0 for w in waits)
 
 
 def test_parse_retry_after_seconds_and_dates() -> None:

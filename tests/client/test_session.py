@@ -96,7 +96,7 @@ def test_retry_after_as_http_date_is_honoured() -> None:
     cloud = FakeCloud()
     # A date in the past means "retry now".
     cloud.api = scripted(json_response(503, {}, **{"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}))
-    session = make(cloud)
+    session = make(cloud, retry=RetryPolicy(rng=lambda: 0.0))
     session.request("GET", "/devices")
     assert cloud.clock.sleeps == [0.0]
 
@@ -127,7 +127,10 @@ def test_connection_refused_ends_in_one_line_transport_error() -> None:
     with pytest.raises(TransportError) as caught:
         session.request("GET", "/devices", params={"limit": 2})
     message = str(caught.value)
-    assert message == "cannot reach https://api.example.test/api/v3/devices: connection refused"
+    assert message == (
+        "cannot reach https://api.example.test/api/v3/devices: connection refused "
+        "(gave up after 3 tries)"
+    )
     assert session.requests_sent == 3
     assert len(cloud.clock.sleeps) == 2
 

@@ -6,7 +6,10 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from belimo_cloud.client.tokencache import CachedToken, TokenCache, default_cache_dir
+from belimo_cloud.errors import TokenCacheError
 from tests.client.core_fakes import settings
 
 TOKEN = CachedToken("acc-xyz", 2_000_000_000.0, refresh_token="ref-xyz", scope="public.read")
@@ -85,12 +88,24 @@ def test_delete_and_clear(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unwritable_directory_is_not_an_error(tmp_path: Path) -> None:
+def test_unwritable_directory_is_reported_without_the_token(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     cache = TokenCache(blocker / "tokens")
-    cache.save(settings(), TOKEN)
+    with pytest.raises(TokenCacheError, match="cannot save the token") as caught:
+        cache.save(settings(), TOKEN)
+    assert TOKEN.access_token not in str(caught.value)
     assert cache.load(settings()) is None
+
+
+def test_a_file_that_cannot_be_removed_is_reported(tmp_path: Path) -> None:
+    cache = TokenCache(tmp_path / "tokens")
+    path = cache.save(settings(), TOKEN)
+    path.unlink()
+    path.mkdir()  # a directory where the file was: unlink fails, the entry stays
+    with pytest.raises(TokenCacheError, match="cannot remove"):
+        cache.delete(settings())
+    assert cache.delete(settings(profile="other")) is False
 
 
 def test_default_dir_is_in_the_user_cache_dir(isolated_home: Path) -> None:

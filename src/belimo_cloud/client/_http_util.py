@@ -1,14 +1,23 @@
-"""Small helpers shared by auth and session: redaction, one-line failure texts, error bodies."""
+"""Small helpers shared by auth and session: one-line failure texts and error bodies.
+
+Redaction lives in client/redact.py; its names are re-exported here for older imports.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
 import re
-from collections.abc import Mapping
 from typing import Any
 
 import httpx
+
+from belimo_cloud.client.redact import (
+    SECRET_KEYS,
+    RedactingFilter,
+    redact,
+    redact_text,
+    safe_url,
+)
 
 __all__ = [
     "SECRET_KEYS",
@@ -21,63 +30,10 @@ __all__ = [
     "server_message",
 ]
 
-SECRET_KEYS = frozenset(
-    {
-        "authorization",
-        "password",
-        "client_secret",
-        "refresh_token",
-        "access_token",
-        "id_token",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-    }
-)
-_SECRET_PATTERN = re.compile(
-    r"(?i)(bearer\s+|basic\s+|"
-    r"(?:password|client_secret|refresh_token|access_token|id_token)[\"']?\s*[=:]\s*[\"']?)"
-    r"[^\s&\"',;]+"
-)
-
-
-def redact(values: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of headers or form fields with every secret value replaced by '****'."""
-    return {k: ("****" if k.lower() in SECRET_KEYS else v) for k, v in values.items()}
-
-
-def redact_text(text: str) -> str:
-    """Mask bearer/basic credentials and ``secret=value`` pairs inside free text."""
-    return _SECRET_PATTERN.sub(lambda m: m.group(1) + "****", text)
-
-
-class RedactingFilter(logging.Filter):
-    """Masks credentials in every record of the logger it is attached to (defence in depth)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            try:
-                record.msg = record.getMessage()
-            except (TypeError, ValueError):
-                record.msg = f"{record.msg} {record.args!r}"  # broken format: keep both, masked
-            record.args = None
-        if isinstance(record.msg, str):
-            record.msg = redact_text(record.msg)
-        return True
-
-
-def safe_url(url: httpx.URL | str, *, query: bool = True) -> str:
-    """The URL without user info (and without the query when ``query`` is False)."""
-    parsed = httpx.URL(str(url))
-    clean = parsed.copy_with(username=None, password=None)
-    if not query:
-        clean = clean.copy_with(query=None)
-    return str(clean)
-
 
 def describe_transport_error(exc: BaseException, timeout: float | None = None) -> str:
     """A short human phrase for an httpx transport failure ("connection refused", ...)."""
-    text = " ".join(str(exc).split()).lower()
+    text = redact_text(" ".join(str(exc).split())).lower()[:200]
     if isinstance(exc, httpx.TimeoutException):
         kind = {
             httpx.ConnectTimeout: "connect timed out",
@@ -141,10 +97,10 @@ def server_message(response: httpx.Response) -> str:
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
             first = errors[0].get("message") or errors[0].get("code")
             if first:
-                return " ".join(str(first).split())
+                return redact_text(" ".join(str(first).split()))[:300]
         for key in ("error_description", "message", "detail", "error"):
             value = doc.get(key)
             if isinstance(value, str) and value:
-                return " ".join(value.split())
+                return redact_text(" ".join(value.split()))[:300]
     text = " ".join(response.text.split()) if response.content else ""
-    return text[:200] + ("..." if len(text) > 200 else "")
+    return redact_text(text[:200] + ("..." if len(text) > 200 else ""))

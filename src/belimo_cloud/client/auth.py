@@ -6,11 +6,23 @@ client-credentials grant is used. Tokens are refreshed before they expire (60 s 
 lifetime early); a rotated refresh token replaces the old one; a refused refresh token leads to
 a new grant. ``TokenManager`` is thread-safe: one lock serialises token acquisition, so many
 threads sharing a Session cause one login, not many.
+
+Token requests go through the same retry driver (retry.py) as API requests, under the budget
+of the call that needed the token.
+
+A token that could not go into a header as it is (CR/LF, non-ASCII: a tampered cache or a
+hostile token server) is refused with UnusableToken, never echoed and never retried.
+
+Scopes on demand: ``TokenManager.require_scopes("public.write")`` (and
+``Session.require_scopes``) re-authorises with the configured scopes plus the extra ones, but
+only when a write is about to happen. That elevated token is held in memory only, never written
+to the on-disk cache, so a read-only setup never keeps write rights between runs.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -22,28 +34,34 @@ import httpx
 from belimo_cloud.client._http_util import (
     describe_transport_error,
     oauth_error,
-    redact,
-    safe_url,
     server_message,
 )
-from belimo_cloud.client.retry import RetryPolicy, parse_retry_after
-from belimo_cloud.client.tokencache import CachedToken, TokenCache
+from belimo_cloud.client.constants import (
+    DEFAULT_EXPIRES_IN,
+    REFRESH_MARGIN_CAP,
+    REFRESH_MARGIN_FRACTION,
+    UNKNOWN_TOKEN_LIFETIME,
+)
+from belimo_cloud.client.redact import header_safe, redact, safe_url
+from belimo_cloud.client.retry import GiveUp, RetryDriver, RetryPolicy, parse_retry_after
+from belimo_cloud.client.tokencache import CachedToken, CacheResult, TokenCache
 from belimo_cloud.config import Settings
 from belimo_cloud.errors import (
     AuthError,
     ConfigError,
-    DataError,
     InvalidCredentials,
     RateLimited,
+    ResponseError,
     ServerError,
+    TokenCacheError,
     TransportError,
+    UnusableToken,
 )
 
-__all__ = ["BelimoAuth", "TokenManager", "refresh_margin"]
+__all__ = ["DEFAULT_EXPIRES_IN", "BelimoAuth", "TokenManager", "check_token", "refresh_margin"]
 
 logger = logging.getLogger("belimo_cloud.client")
 
-DEFAULT_EXPIRES_IN = 3600.0  # [s] when the server does not say
 # Token requests never carry a bearer token, even through a client that has BelimoAuth set.
 _NO_AUTH = httpx.Auth()
 _CREDENTIAL_ERRORS = frozenset(
@@ -53,7 +71,23 @@ _CREDENTIAL_ERRORS = frozenset(
 
 def refresh_margin(lifetime: float) -> float:
     """How long [s] before expiry a token is renewed: 60 s, or 10% of a shorter lifetime."""
-    return min(60.0, max(0.0, 0.1 * lifetime))
+    return min(REFRESH_MARGIN_CAP, max(0.0, REFRESH_MARGIN_FRACTION * lifetime))
+
+
+def check_token(token: CachedToken, source: str) -> CachedToken:
+    """The token, if it can be sent in a header as it is; UnusableToken (not echoed) if not."""
+    if not header_safe(token.access_token) or not header_safe(token.token_type):
+        raise UnusableToken(
+            f"the {source} holds an access token with characters no header may carry "
+            "(control or non-ASCII characters); refused without using it. "
+            + (
+                "Run `belimo logout` and log in again"
+                if "cache" in source
+                else "Check token_url: this is not a token server to trust"
+            ),
+            error="invalid_token",
+        )
+    return token
 
 
 class _RefreshRefusedError(Exception):
@@ -72,16 +106,26 @@ class TokenManager:
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
         retry: RetryPolicy | None = None,
+        driver: RetryDriver | None = None,
     ) -> None:
         self.settings = settings
         self._http = http
         self._cache = cache
         self._clock = clock or time.time
         self._sleep = sleep or time.sleep
-        self._retry = retry or RetryPolicy()
+        self._driver = driver or RetryDriver(
+            retry,
+            budget=settings.budget,
+            timeout=settings.timeout,
+            clock=clock,
+            sleep=self._sleep,
+        )
         self._lock = threading.RLock()
         self._token: CachedToken | None = None
         self._cache_checked = False
+        self._extra_scopes: frozenset[str] = frozenset()
+        # What became of the cache file at the last save (login reports it).
+        self.cache_result = CacheResult(done=False)
         self.grants_sent = 0  # token endpoint requests (password, client credentials, refresh)
         self.grant_history: list[str] = []  # grant_type of each token request, oldest first
 
@@ -101,9 +145,38 @@ class TokenManager:
     def authorization(self) -> str:
         """The ``Authorization`` header value for the current token."""
         with self._lock:
-            token = self._ensure()
+            token = check_token(self._ensure(), "token in use")
         kind = "Bearer" if token.token_type.lower() == "bearer" else token.token_type
         return f"{kind} {token.access_token}"
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """The scopes asked for: the configured ones plus any added by ``require_scopes``."""
+        return frozenset(self.settings.scope.split()) | self._extra_scopes
+
+    def require_scopes(self, *scopes: str) -> None:
+        """Hold a token with ``scopes`` (e.g. "public.write"), re-authorising once if needed.
+
+        Call it just before a write. Scopes already configured (BELIMO_SCOPE) cost nothing;
+        others trigger one new grant asking for the configured scopes plus these. The new
+        token lives in memory only: it is never saved to the on-disk cache, so the next run
+        starts read-only again. AuthError when the identity server grants fewer scopes.
+        """
+        wanted = frozenset(s for scope in scopes for s in scope.split())
+        with self._lock:
+            if wanted <= self.scopes:
+                return
+            self._extra_scopes |= wanted
+            self._cache_checked = True
+            token = self._grant()
+            granted = frozenset((token.scope or "").split())
+            if token.scope is not None and not wanted <= granted:
+                missing = " ".join(sorted(wanted - granted))
+                raise AuthError(
+                    f"the identity server did not grant the scope {missing}; "
+                    "this account may not be allowed to write",
+                    error="insufficient_scope",
+                )
 
     def invalidate(self, access_token: str | None = None) -> None:
         """Mark the token as unusable (the API said 401); the next call refreshes or logs in.
@@ -120,23 +193,41 @@ class TokenManager:
             self._token = replace(token, expires_at=float("-inf"))
 
     def login(self) -> CachedToken:
-        """Obtain a new token with the configured grant now, ignoring any held token."""
+        """Obtain a new token with the configured grant now, ignoring any held token.
+
+        ``cache_result`` then says whether it was saved to the on-disk cache.
+        """
         with self._lock:
             self._cache_checked = True
             return self._grant()
 
-    def logout(self) -> None:
-        """Forget the token in memory and remove this profile's entry in the on-disk cache."""
+    def logout(self) -> CacheResult:
+        """Forget the token in memory and remove this profile's entry in the on-disk cache.
+
+        Returns what became of the file: ``done`` when removed, ``error`` when it exists but
+        could not be removed (the next run would still use it).
+        """
         with self._lock:
             self._token = None
             self._cache_checked = True
-            if self._cache is not None:
-                self._cache.delete(self.settings)
+            self._extra_scopes = frozenset()
+            if self._cache is None:
+                return CacheResult(done=False)
+            path = self._cache.path_for(self.settings)
+            try:
+                removed = self._cache.delete(self.settings)
+            except TokenCacheError as exc:
+                return CacheResult(done=False, path=path, error=str(exc))
+            return CacheResult(done=removed, path=path)
 
     # -- internals (called with the lock held) --
 
     def _stale(self, token: CachedToken, now: float) -> bool:
-        lifetime = token.expires_at - token.issued_at if token.issued_at is not None else 600.0
+        lifetime = (
+            token.expires_at - token.issued_at
+            if token.issued_at is not None
+            else UNKNOWN_TOKEN_LIFETIME
+        )
         return now >= token.expires_at - refresh_margin(lifetime)
 
     def _ensure(self) -> CachedToken:
@@ -144,17 +235,21 @@ class TokenManager:
         if token is None and not self._cache_checked:
             self._cache_checked = True
             if self._cache is not None:
-                token = self._token = self._cache.load(self.settings)
+                token = self._cache.load(self.settings)
                 if token is not None:
+                    check_token(token, "token cache")
+                    self._token = token
                     logger.debug("using the cached token of profile %r", self.settings.profile)
         now = self._clock()
         if token is not None and not self._stale(token, now):
             return token
-        if token is not None and self._cache is not None:
+        if token is not None and self._cache is not None and not self._extra_scopes:
             # Another process (a parallel CLI run) may have renewed it already: its refresh
-            # token is then the valid one, ours was rotated away.
+            # token is then the valid one, ours was rotated away. (Not for an elevated token:
+            # the cache only ever holds the configured scopes.)
             fresher = self._cache.load(self.settings)
             if fresher is not None and fresher.access_token != token.access_token:
+                check_token(fresher, "token cache")
                 self._token = token = fresher
                 if not self._stale(token, now):
                     return token
@@ -189,11 +284,15 @@ class TokenManager:
                 "username": s.username or "",
                 "password": s.password or "",
             }
-            scope = s.scope
+            scope = " ".join([*s.scope.split(), *sorted(self._extra_scopes - set(s.scope.split()))])
         else:
             form = {"grant_type": "client_credentials"}
             # RFC 6749 4.4.3: no refresh token for this grant, so offline_access is not asked.
-            scope = " ".join(p for p in s.scope.split() if p != "offline_access")
+            scope = " ".join(
+                p
+                for p in [*s.scope.split(), *sorted(self._extra_scopes - set(s.scope.split()))]
+                if p != "offline_access"
+            )
         form.update({"client_id": s.client_id or "", "client_secret": s.client_secret or ""})
         if s.audience:
             form["audience"] = s.audience
@@ -227,79 +326,76 @@ class TokenManager:
 
     def _store(self, token: CachedToken) -> CachedToken:
         self._token = token
-        if self._cache is not None:
-            self._cache.save(self.settings, token)
+        if self._cache is None:
+            self.cache_result = CacheResult(done=False)
+        elif self._extra_scopes:
+            # Write rights stay in this process: the cache keeps the configured scopes only.
+            self.cache_result = CacheResult(done=False, path=self._cache.path_for(self.settings))
+        else:
+            try:
+                path = self._cache.save(self.settings, token)
+            except TokenCacheError as exc:
+                logger.debug("%s", exc)
+                self.cache_result = CacheResult(done=False, error=str(exc))
+            else:
+                self.cache_result = CacheResult(done=True, path=path)
         return token
 
     def _post(self, form: dict[str, str]) -> httpx.Response:
-        """POST the form to the token URL; retry failures a grant can safely repeat."""
+        """POST the form to the token URL through the retry driver (a grant is safe to repeat)."""
         url = self.settings.token_url
-        attempt = 0
-        waited = 0.0
-        while True:
-            attempt += 1
+
+        def send() -> httpx.Response:
             self.grants_sent += 1
             self.grant_history.append(form["grant_type"])
             logger.debug("POST %s %s", safe_url(url), redact(form))
-            try:
-                response = self._http.post(
-                    url, data=form, auth=_NO_AUTH, headers={"Accept": "application/json"}
-                )
-            except httpx.TransportError as exc:
-                delay = self._retry.decide(
-                    "POST", exc, attempt=attempt, waited=waited, url=url, idempotent=True
-                )
-                if delay is None:
-                    reason = describe_transport_error(exc, self.settings.timeout)
-                    raise TransportError(
-                        f"cannot reach {safe_url(url, query=False)}: {reason}"
-                    ) from None
-            else:
-                retry_after = parse_retry_after(response.headers.get("retry-after"))
-                delay = None
-                if not response.is_success:
-                    delay = self._retry.decide(
-                        "POST",
-                        response.status_code,
-                        attempt=attempt,
-                        waited=waited,
-                        url=url,
-                        retry_after=retry_after,
-                        idempotent=True,
-                    )
-                if delay is None:
-                    return response
-            waited += delay
-            self._sleep(delay)
+            return self._http.post(
+                url, data=form, auth=_NO_AUTH, headers={"Accept": "application/json"}
+            )
+
+        try:
+            return self._driver.run(
+                send,
+                method="POST",
+                url=url,
+                idempotent=True,
+                describe=lambda exc: describe_transport_error(exc, self.settings.timeout),
+            )
+        except GiveUp as exc:
+            raise TransportError(
+                f"cannot reach the token endpoint {safe_url(url, query=False)}: {exc.reason}"
+            ) from None
+
+    def _bad_body(self, response: httpx.Response, what: str) -> ResponseError:
+        where = safe_url(self.settings.token_url, query=False)
+        return ResponseError(
+            f"the token endpoint {where} answered {response.status_code} with {what}; "
+            "check token_url",
+            status_code=response.status_code,
+            method="POST",
+            url=where,
+        )
 
     def _parse(self, response: httpx.Response, previous_refresh: str | None) -> CachedToken:
-        where = safe_url(self.settings.token_url, query=False)
         try:
             doc: Any = response.json()
         except (ValueError, UnicodeDecodeError):
-            raise DataError(
-                f"the token endpoint {where} answered {response.status_code} with a body "
-                "that is not JSON; check token_url"
-            ) from None
+            raise self._bad_body(response, "a body that is not JSON") from None
         access = doc.get("access_token") if isinstance(doc, dict) else None
         if not isinstance(access, str) or not access:
-            raise DataError(
-                f"the token endpoint {where} answered without an access_token; check token_url"
-            )
+            raise self._bad_body(response, "no access_token")
         expires_in: Any = doc.get("expires_in", DEFAULT_EXPIRES_IN)
         try:
             lifetime = float(expires_in)
-        except (TypeError, ValueError):
-            raise DataError(
-                f"the token endpoint {where} answered an unusable expires_in: {expires_in!r:.40}"
-            ) from None
-        if not lifetime >= 0:
-            raise DataError(f"the token endpoint {where} answered expires_in={lifetime:g}")
+        except (TypeError, ValueError, OverflowError):
+            raise self._bad_body(response, "an unusable expires_in") from None
+        if not (lifetime >= 0 and math.isfinite(lifetime)):
+            raise self._bad_body(response, "an unusable expires_in")
         refresh = doc.get("refresh_token")
         token_type = doc.get("token_type")
         scope = doc.get("scope")
         now = self._clock()
-        return CachedToken(
+        token = CachedToken(
             access_token=access,
             expires_at=now + lifetime,
             token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
@@ -308,6 +404,7 @@ class TokenManager:
             scope=scope if isinstance(scope, str) else None,
             issued_at=now,
         )
+        return check_token(token, "token endpoint's answer")
 
     def _raise_refused(self, response: httpx.Response, grant: str) -> None:
         """Raise the error-tree exception for a token endpoint that said no."""

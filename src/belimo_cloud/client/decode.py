@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from belimo_cloud.errors import DataError
+from belimo_cloud.errors import DataError, ResponseError
 
 __all__ = [
     "SeriesArrays",
@@ -50,7 +50,7 @@ def decode(body: bytes, type_: type[T], what: str) -> T: ...
 @overload
 def decode(body: bytes, type_: Any, what: str) -> Any: ...
 def decode(body: bytes, type_: Any, what: str) -> Any:
-    """Decode a JSON body into ``type_``; DataError names ``what`` and the problem.
+    """Decode a JSON body into ``type_``; ResponseError (a DataError) names ``what``.
 
     A null body (``null`` or empty) is a DataError too: callers that tolerate it ask for
     ``type_ | None``.
@@ -58,10 +58,10 @@ def decode(body: bytes, type_: Any, what: str) -> Any:
     try:
         result = _decoder(type_).decode(body)
     except msgspec.ValidationError as exc:
-        raise DataError(f"unexpected {what} from the API: {exc}") from None
+        raise ResponseError(f"unexpected {what} from the API: {exc}") from None
     except msgspec.DecodeError as exc:
         preview = body[:80].decode("utf-8", "replace").replace("\n", " ")
-        raise DataError(f"malformed JSON in {what} from the API ({exc}): {preview!r}") from None
+        raise ResponseError(f"malformed JSON in {what} from the API ({exc}): {preview!r}") from None
     return result
 
 
@@ -155,10 +155,10 @@ def _parse_timestamps_slow(texts: list[str]) -> npt.NDArray[np.datetime64]:
     try:
         index = pd.to_datetime(texts, utc=True, format="ISO8601")
     except (ValueError, TypeError) as exc:
-        raise DataError(f"unreadable timestamp in the API's answer: {exc}") from None
+        raise ResponseError(f"unreadable timestamp in the API's answer: {exc}") from None
     stamps = _as_ns(np.asarray(index.tz_convert(None).values))
     if stamps is None:
-        raise DataError(
+        raise ResponseError(
             "a timestamp in the API's answer is outside 1677..2262, which pandas cannot hold"
         )
     return stamps

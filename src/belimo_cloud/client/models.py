@@ -50,12 +50,23 @@ class Ref(_Model, frozen=True):
 
 
 class Health(_Model, frozen=True):
-    """A device's health: OK, WARNING, ERROR or UNKNOWN, and when it was last online."""
+    """A device's health: OK, WARNING, ERROR or UNKNOWN, and when it was last online.
 
-    state: str = "UNKNOWN"
+    A device that never connected has no ``lastSeen`` (absent or null): ``last_seen`` is None.
+    A null ``state`` reads as "UNKNOWN".
+    """
+
+    state: str | None = "UNKNOWN"
     description: str | None = None
     last_seen: datetime | None = None
     online_days: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.state is None:
+            force_setattr(self, "state", "UNKNOWN")
+
+
+_NO_HEALTH = Health()
 
 
 def _unwrap(value: Any) -> Any:
@@ -118,7 +129,8 @@ class Device(_Model, frozen=True):
     dataprofile: Ref | None = None
     software: Ref | None = None
     running_software_modules: dict[str, str] | None = None
-    health: Health = msgspec.field(default_factory=Health)
+    # An unregistered device may come with "health": null; ``health`` then reads UNKNOWN.
+    health_or_none: Health | None = msgspec.field(default=None, name="health")
     owner: Ref | None = None
     project_name: str | None = None
     address_city: str | None = None
@@ -126,6 +138,11 @@ class Device(_Model, frozen=True):
     remote_control_enabled: bool | None = None
     claiming_protection_active: bool | None = None
     state: DeviceData | None = None
+
+    @property
+    def health(self) -> Health:
+        """The device's health; UNKNOWN and never seen when the API sent none."""
+        return self.health_or_none if self.health_or_none is not None else _NO_HEALTH
 
     @property
     def dataprofile_id(self) -> str | None:

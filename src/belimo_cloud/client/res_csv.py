@@ -11,7 +11,7 @@ import pandas as pd
 
 from belimo_cloud.client.decode import values_to_array
 from belimo_cloud.client.frames import empty_long_frame, long_frame
-from belimo_cloud.errors import DataError
+from belimo_cloud.errors import ResponseError
 
 __all__ = ["melt_csv", "parse_csv"]
 
@@ -25,15 +25,15 @@ def parse_csv(text: str) -> pd.DataFrame:
             io.StringIO(text), sep=";", dtype=str, keep_default_na=False, na_values=[""]
         )
     except (ValueError, pd.errors.ParserError) as exc:
-        raise DataError(f"malformed CSV from the API: {exc}") from None
+        raise ResponseError(f"malformed CSV from the API: {exc}") from None
     if raw.columns.empty or raw.columns[0] != "timestamp":
-        raise DataError(
+        raise ResponseError(
             f"unexpected CSV header from the API: {';'.join(map(str, raw.columns))[:120]!r}"
         )
     times = pd.to_datetime(raw["timestamp"], utc=True, format="ISO8601", errors="coerce")
     if times.isna().any():
         bad = raw.loc[times.isna(), "timestamp"].iloc[0]
-        raise DataError(f"unreadable timestamp {bad!r} in the API's CSV")
+        raise ResponseError(f"unreadable timestamp {bad!r} in the API's CSV")
     out = pd.DataFrame({"timestamp": times.dt.as_unit("ns")})
     for column in raw.columns[1:]:
         cells = raw[column]

@@ -2,33 +2,39 @@
 
 Every resource (devices, dataprofiles, history) sends its requests through ``Session.request``,
 which returns a successful response with its body read, or raises from belimo_cloud.errors.
-Bodies are left to the resources to decode: a malformed body is their DataError, never a
-KeyError here.
+Bodies are left to the resources to decode: a malformed body is their ResponseError, never a
+KeyError here; a 2xx whose body is an HTML page is refused here already.
+
+Time is bounded at two levels (deadline.py): each exchange ends after ``settings.timeout``
+however slowly bytes arrive, and each call (``request``, with every retry and any token
+renewal it needs) ends within ``settings.budget``. ``Session.deadline(seconds)`` bounds a
+group of calls (a whole command) the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 import httpx
 
 from belimo_cloud.client._http_util import (
-    RedactingFilter,
     describe_transport_error,
     oauth_error,
-    safe_url,
     server_message,
 )
 from belimo_cloud.client.auth import TokenManager
+from belimo_cloud.client.deadline import Budget, DeadlineTransport, budget_scope
 from belimo_cloud.client.ratelimit import TokenBucket
-from belimo_cloud.client.retry import RetryPolicy, parse_retry_after
-from belimo_cloud.client.tokencache import TokenCache
+from belimo_cloud.client.redact import install_filter, redact_url, safe_url
+from belimo_cloud.client.retry import GiveUp, RetryDriver, RetryPolicy, parse_retry_after
+from belimo_cloud.client.tokencache import CacheResult, TokenCache
 from belimo_cloud.config import Settings
 from belimo_cloud.errors import (
     APIError,
@@ -36,6 +42,7 @@ from belimo_cloud.errors import (
     BadRequest,
     NotFound,
     RateLimited,
+    ResponseError,
     ServerError,
     TokenExpired,
     TransportError,
@@ -43,9 +50,10 @@ from belimo_cloud.errors import (
 
 __all__ = ["API_PREFIX", "USER_AGENT", "Session"]
 
-logger = logging.getLogger("belimo_cloud.client")
-if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-    logger.addFilter(RedactingFilter())
+logger = install_filter(logging.getLogger("belimo_cloud.client"))
+# httpx and httpcore log request URLs at INFO/DEBUG: user info must not leak through them.
+install_filter(logging.getLogger("httpx"))
+install_filter(logging.getLogger("httpcore"))
 
 API_PREFIX = "/api/v3"
 USER_AGENT = "belimo-cloud (unofficial Python client)"
@@ -86,15 +94,24 @@ class Session:
         self._origin = (api.scheme, api.host, api.port)
         self._public = frozenset({self.base_url + "/api-info"})
         pool = max(10, 2 * settings.max_workers)
+        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
         self._http = httpx.Client(
-            transport=transport,
+            # Our own transport bounds each whole exchange (httpx's timeouts are per read).
+            transport=transport or DeadlineTransport(limits=limits),
             timeout=httpx.Timeout(settings.timeout),
-            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+            limits=limits,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             follow_redirects=False,
         )
         if token_cache is None and settings.cache_tokens:
             token_cache = TokenCache(settings.token_cache_dir)
+        self.driver = RetryDriver(
+            self.retry,
+            budget=settings.budget,
+            timeout=settings.timeout,
+            clock=self._mono,
+            sleep=self._sleep,
+        )
         self.tokens = TokenManager(
             settings,
             self._http,
@@ -102,6 +119,7 @@ class Session:
             clock=clock or time.time,
             sleep=self._sleep,
             retry=self.retry,
+            driver=self.driver,
         )
         self.limiter = TokenBucket(settings.rate_limit, 1, clock=self._mono, sleep=self._sleep)
         self._count_lock = threading.Lock()
@@ -110,9 +128,28 @@ class Session:
 
     def __repr__(self) -> str:
         return (
-            f"Session(api_url={self.settings.api_url!r}, profile={self.settings.profile!r}, "
-            f"requests_sent={self._requests_sent})"
+            f"Session(api_url={redact_url(self.settings.api_url)!r}, "
+            f"profile={self.settings.profile!r}, requests_sent={self._requests_sent})"
         )
+
+    @contextlib.contextmanager
+    def deadline(self, seconds: float | None = None) -> Iterator[Budget]:
+        """Bound every call made by this thread inside the body to ``seconds`` in total.
+
+        Default: ``settings.budget``. Calls inside get what is left, never more; a call
+        that starts with nothing left raises TransportError at once.
+        """
+        with budget_scope(self.settings.budget if seconds is None else seconds, self._mono) as b:
+            yield b
+
+    def require_scopes(self, *scopes: str) -> None:
+        """Hold a token with these extra scopes (e.g. "public.write") before a write.
+
+        See TokenManager.require_scopes: one re-authorisation when needed, the elevated token
+        kept in memory only. Writes call this (or pass ``scopes=`` to ``request``).
+        """
+        with self.deadline():
+            self.tokens.require_scopes(*scopes)
 
     def __enter__(self) -> Session:
         return self
@@ -145,6 +182,7 @@ class Session:
         content: bytes | str | None = None,
         headers: Mapping[str, str] | None = None,
         auth: bool | None = None,
+        scopes: tuple[str, ...] = (),
     ) -> httpx.Response:
         """Send one API request (``path`` relative to ``/api/v3``, e.g. ``/devices``).
 
@@ -154,45 +192,36 @@ class Session:
         backoff honouring Retry-After, and maps failures onto belimo_cloud.errors.
         Returns a 2xx response whose body has been read. ``content`` and ``headers`` serve
         the few non-JSON requests (a text/plain job state). ``auth`` False sends no token
-        (None: none for the public ``/api-info``, a token for everything else).
+        (None: none for the public ``/api-info``, a token for everything else). ``scopes``
+        adds scopes the token must carry (``("public.write",)`` for writes; see
+        ``require_scopes``). The whole call, retries and token renewal included, ends within
+        ``settings.budget``; each exchange within ``settings.timeout``.
         """
         method = method.upper()
         url = self.url(path)
         if auth is None:
             auth = url.rstrip("/") not in self._public
         query = {k: _param(v) for k, v in (params or {}).items() if v is not None}
-        attempt = 0
-        waited = 0.0
-        renewed = False
-        while True:
-            attempt += 1
+        if scopes:
+            self.require_scopes(*scopes)
+        sent: dict[str, str] = {}  # the Authorization of the last try, for the 401 renewal
+
+        def send() -> httpx.Response:
             if data_endpoint:
                 waited_for_slot = self.limiter.acquire()
                 if waited_for_slot:
                     logger.debug("rate limiter: waited %.3f s for %s", waited_for_slot, path)
             # The token goes only to our own API host (a download URL may point elsewhere).
             authorization = self.tokens.authorization() if auth and self._ours(url) else ""
+            sent["authorization"] = authorization
             with self._count_lock:
                 self._requests_sent += 1
             sent_headers = dict(headers or {})
             if authorization:
                 sent_headers["Authorization"] = authorization
-            try:
-                response = self._http.request(
-                    method, url, params=query, json=json, content=content, headers=sent_headers
-                )
-            except httpx.TransportError as exc:
-                delay = self.retry.decide(
-                    method, exc, attempt=attempt, waited=waited, url=safe_url(url)
-                )
-                if delay is None:
-                    reason = describe_transport_error(exc, self.settings.timeout)
-                    raise TransportError(
-                        f"cannot reach {safe_url(url, query=False)}: {reason}"
-                    ) from None
-                waited += delay
-                self._sleep(delay)
-                continue
+            response = self._http.request(
+                method, url, params=query, json=json, content=content, headers=sent_headers
+            )
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
                     "%s %s -> %d (%d bytes)",
@@ -201,32 +230,57 @@ class Session:
                     response.status_code,
                     len(response.content),
                 )
-            if response.is_success:
-                return response
-            if response.status_code == 401 and authorization and not renewed:
-                # The token was revoked or expired early: renew it once, transparently.
-                renewed = True
-                attempt -= 1
-                error, _ = oauth_error(response)
-                logger.debug("401 %s: renewing the token once", error or "unauthorized")
-                self.tokens.invalidate(authorization.split(" ", 1)[-1])
-                continue
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
-            if data_endpoint and response.status_code == 429:
-                # Every thread backs off, not only the one that was told to.
-                self.limiter.defer(retry_after if retry_after is not None else 1.0)
-            delay = self.retry.decide(
-                method,
-                response.status_code,
-                attempt=attempt,
-                waited=waited,
-                url=safe_url(response.request.url),
-                retry_after=retry_after,
+            return response
+
+        def renew(response: httpx.Response) -> bool:
+            authorization = sent.get("authorization", "")
+            if not authorization:
+                return False
+            # The token was revoked or expired early: renew it once, transparently.
+            error, _ = oauth_error(response)
+            logger.debug("401 %s: renewing the token once", error or "unauthorized")
+            self.tokens.invalidate(authorization.split(" ", 1)[-1])
+            return True
+
+        def rate_limited(retry_after: float | None) -> None:
+            # Every thread backs off, not only the one that was told to (limiter on or off).
+            self.limiter.defer(retry_after if retry_after is not None else 1.0)
+
+        try:
+            response = self.driver.run(
+                send,
+                method=method,
+                url=url,
+                renew=renew,
+                on_rate_limited=rate_limited,
+                describe=lambda exc: describe_transport_error(exc, self.settings.timeout),
             )
-            if delay is None:
-                raise self._error(response, retry_after)
-            waited += delay
-            self._sleep(delay)
+        except GiveUp as exc:
+            raise TransportError(
+                f"cannot reach {safe_url(url, query=False)}: {exc.reason}"
+            ) from None
+        if not response.is_success:
+            raise self._error(response, parse_retry_after(response.headers.get("retry-after")))
+        self._check_body(response)
+        return response
+
+    @staticmethod
+    def _check_body(response: httpx.Response) -> None:
+        """Refuse a 2xx that is an HTML page (a proxy's login or error page, a wrong URL)."""
+        kind = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        head = response.content[:64].lstrip().lower()
+        if kind in {"text/html", "application/xhtml+xml"} or head.startswith(
+            (b"<!doctype html", b"<html")
+        ):
+            url = safe_url(response.request.url, query=False)
+            raise ResponseError(
+                f"the API answered {response.status_code} with an HTML page instead of data; "
+                "check api_url (a proxy or a login page may be in the way)",
+                status_code=response.status_code,
+                method=response.request.method,
+                url=url,
+                body=response.text[:300],
+            )
 
     def _error(self, response: httpx.Response, retry_after: float | None) -> Exception:
         """The error-tree exception for a final non-2xx answer."""
@@ -263,8 +317,14 @@ class Session:
             return NotFound(f"not found: {detail or safe_url(url, query=False)}", **common)
         if status == 429:
             hint = f"; the server asks to wait {retry_after:g} s" if retry_after else ""
+            rate = self.settings.rate_limit
+            advice = (
+                f"lower rate_limit (now {rate:g} requests/s) or max_workers"
+                if rate > 0
+                else "set a client-side limit, e.g. BELIMO_RATE_LIMIT=2 (now 0: unlimited)"
+            )
             return RateLimited(
-                f"rate limited by the API after retries{hint}; lower rate_limit",
+                f"rate limited by the API after retries{hint}; {advice}",
                 retry_after=retry_after,
                 **common,
             )
@@ -306,13 +366,23 @@ class Session:
         """
         return self._requests_sent
 
-    def login(self) -> None:
-        """Obtain a token now (normally lazy); raises InvalidCredentials when refused."""
-        self.tokens.login()
+    def login(self) -> CacheResult:
+        """Obtain a token now (normally lazy); raises InvalidCredentials when refused.
 
-    def logout(self) -> None:
-        """Forget the token in memory and in the on-disk cache of this profile."""
-        self.tokens.logout()
+        Returns whether the token was saved to the on-disk cache: ``done`` True when saved,
+        ``error`` (one line) when saving failed, neither when caching is off.
+        """
+        with self.deadline():
+            self.tokens.login()
+        return self.tokens.cache_result
+
+    def logout(self) -> CacheResult:
+        """Forget the token in memory and in the on-disk cache of this profile.
+
+        Returns ``done`` True when a cached token was removed, False when there was none;
+        ``error`` when the file exists but could not be removed.
+        """
+        return self.tokens.logout()
 
     def close(self) -> None:
         """Close the connection pool; the Session cannot be used afterwards."""

@@ -20,8 +20,9 @@ from pathlib import Path
 import platformdirs
 
 from belimo_cloud.config import Settings
+from belimo_cloud.errors import TokenCacheError
 
-__all__ = ["CachedToken", "TokenCache", "default_cache_dir"]
+__all__ = ["CacheResult", "CachedToken", "TokenCache", "default_cache_dir"]
 
 logger = logging.getLogger("belimo_cloud.client")
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -49,6 +50,24 @@ class CachedToken:
             f"CachedToken(expires_at={self.expires_at:.0f}, "
             f"refresh_token={'set' if self.refresh_token else 'none'}, scope={self.scope!r})"
         )
+
+
+@dataclass(frozen=True)
+class CacheResult:
+    """What became of this profile's cache file on login (saved) or logout (removed).
+
+    ``done``: the file was written (login) or removed (logout); ``error``: one line saying why
+    it could not be, None when nothing went wrong (``done`` False and no error: caching is off,
+    or there was nothing to remove).
+    """
+
+    done: bool
+    path: Path | None = None
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
 
 
 def _digest(*parts: str | None) -> str:
@@ -111,8 +130,12 @@ class TokenCache:
             return None
         return token
 
-    def save(self, settings: Settings, token: CachedToken) -> None:
-        """Write atomically with mode 0600; a cache that cannot be written is only logged."""
+    def save(self, settings: Settings, token: CachedToken) -> Path:
+        """Write atomically with mode 0600 and return the file; TokenCacheError when it cannot.
+
+        The token in memory stays usable either way; the caller decides whether a failed
+        save matters (``belimo login`` says so, an API call only logs it).
+        """
         path = self.path_for(settings)
         doc = {"version": _VERSION, "verifier": self._verifier(settings), "token": asdict(token)}
         data = json.dumps(doc).encode("utf-8")
@@ -129,19 +152,28 @@ class TokenCache:
                 os.close(fd)
             tmp.replace(path)
         except OSError as exc:
-            logger.debug("cannot write token cache %s: %s", path, exc.strerror or exc)
             with contextlib.suppress(OSError):
                 tmp.unlink()
+            raise TokenCacheError(
+                f"cannot save the token to {path}: {exc.strerror or type(exc).__name__}"
+            ) from None
+        return path
 
     def delete(self, settings: Settings) -> bool:
-        """Remove the cached token of these settings; True if there was one."""
+        """Remove the cached token of these settings; True if there was one, False if not.
+
+        TokenCacheError when the file exists but cannot be removed (the token stays usable
+        by the next run, so a logout must not pretend it is gone).
+        """
+        path = self.path_for(settings)
         try:
-            self.path_for(settings).unlink()
+            path.unlink()
         except FileNotFoundError:
             return False
         except OSError as exc:
-            logger.debug("cannot delete token cache: %s", exc.strerror or exc)
-            return False
+            raise TokenCacheError(
+                f"cannot remove the cached token {path}: {exc.strerror or type(exc).__name__}"
+            ) from None
         return True
 
     def clear(self, profile: str | None = None) -> int:

@@ -100,7 +100,7 @@ def test_refresh_tokens_rotate(emulator_url: str) -> None:
     first = ok(token_response(emulator_url))
     second = ok(refresh(emulator_url, first["refresh_token"]))
     assert second["refresh_token"] != first["refresh_token"]
-    assert ok(get(emulator_url, second["access_token"], "/devices/stats"))["totalDevices"] == 36
+    assert ok(get(emulator_url, second["access_token"], "/devices/stats"))["totalDevices"] == 38
     error(refresh(emulator_url, first["refresh_token"]), 400, "invalid_grant")  # used
     error(refresh(emulator_url, "never-issued"), 400, "invalid_grant")  # unknown
     ok(refresh(emulator_url, second["refresh_token"]))

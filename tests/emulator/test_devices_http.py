@@ -16,20 +16,20 @@ def token(emulator_url: str) -> str:
 
 def test_stats_match_the_tutorial(emulator_url: str, token: str) -> None:
     assert ok(get(emulator_url, token, "/devices/stats")) == {
-        "totalDevices": 36,
-        "connection": {"offline": 1, "online": 35},
+        "totalDevices": 38,
+        "connection": {"offline": 3, "online": 35},
         "health": {"problem": 1, "ok": 35},
         "transfer": {"incoming": 0, "outgoing": 0},
     }
     mine = ok(get(emulator_url, token, "/devices/stats", owner="__UserPlaceHolder__"))
-    assert mine["totalDevices"] == 36
+    assert mine["totalDevices"] == 38
     foreign = ok(get(emulator_url, token, "/devices/stats", owner="someone@example.org"))
     assert foreign["totalDevices"] == 0
 
 
 def test_list_envelope_and_default_page(emulator_url: str, token: str) -> None:
     body = ok(get(emulator_url, token, "/devices"))
-    assert body["paging"] == {"total": 36, "offset": 0, "limit": 20}
+    assert body["paging"] == {"total": 38, "offset": 0, "limit": 20}
     assert body["sorting"] == {"field": "displayName", "direction": "ASC"}
     assert body["filter"] == {}
     assert len(body["data"]) == 20
@@ -46,7 +46,7 @@ def test_paging_walks_every_device_once(emulator_url: str, token: str) -> None:
         offset += len(body["data"])
         if offset >= body["paging"]["total"] or not body["data"]:
             break
-    assert len(seen) == len(set(seen)) == 36
+    assert len(seen) == len(set(seen)) == 38
     assert ok(get(emulator_url, token, "/devices", offset=100))["data"] == []
 
 
@@ -65,7 +65,7 @@ def test_state_filter(emulator_url: str, token: str) -> None:
     unregistered = devices(emulator_url, token, state="unregistered")
     assert all(d["health"].get("lastSeen") for d in registered)
     assert not any(d["health"].get("lastSeen") for d in unregistered)
-    assert len(registered) + len(unregistered) == 36
+    assert len(registered) + len(unregistered) == 38
     body = ok(get(emulator_url, token, "/devices", state="registered"))
     assert body["filter"] == {"state": "REGISTERED"}
 
@@ -102,7 +102,7 @@ def test_sorting_by_every_kind_of_field(emulator_url: str, token: str, field: st
 
 def test_owner_filter(emulator_url: str, token: str) -> None:
     body = ok(get(emulator_url, token, "/devices", owner="__UserPlaceHolder__"))
-    assert body["paging"]["total"] == 36
+    assert body["paging"]["total"] == 38
     assert body["filter"] == {"owner": "__UserPlaceHolder__"}
     assert devices(emulator_url, token, owner=SECOND_USER[0]) == []
 

@@ -150,7 +150,7 @@ def test_control_lists_designed_faults_and_tenants(emulator_url: str) -> None:
             "description",
         } <= set(fault)
     tenants = ok(HTTP.get(f"{emulator_url}/_emulator/tenants"))
-    assert [t["devices"] for t in tenants] == [36, 3]
+    assert [t["devices"] for t in tenants] == [38, 3]
     assert "endpoints" in ok(HTTP.get(f"{emulator_url}/_emulator"))
 
 

@@ -28,6 +28,7 @@ EV_NAMES = {
     "ValveType": ("evcloud.00009", None),
 }
 KNOWN_IDS = {
+    "evcloud.30",
     "evcloud.00009",
     "evcloud.10",
     "evcloud.100",

@@ -21,7 +21,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from belimo_cloud.emulator import control, http_definitions, http_devices, http_history
+from belimo_cloud.emulator import (
+    control,
+    http_definitions,
+    http_devices,
+    http_history,
+    http_live,
+    http_writes,
+)
 from belimo_cloud.emulator.auth import OAuthError
 from belimo_cloud.emulator.http_common import API, ApiError, EmulatorState, json_response, state_of
 from belimo_cloud.emulator.model.fleet import Fleet
@@ -212,7 +219,7 @@ def create_app(options: EmulatorOptions | None = None, *, fleet: Fleet | None = 
     app.state.emulator = EmulatorState(options, fleet if fleet is not None else Fleet(options.seed))
     app.add_api_route("/oauth/token", token_endpoint, methods=["POST"])
     app.add_api_route(API + "/api-info", api_info, methods=["GET"])
-    for module in (http_devices, http_history, http_definitions, control):
+    for module in (http_live, http_writes, http_devices, http_history, http_definitions, control):
         app.include_router(module.router)
     app.add_exception_handler(OAuthError, _oauth_error)
     app.add_exception_handler(ApiError, _api_error)

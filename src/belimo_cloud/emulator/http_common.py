@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from secrets import compare_digest
 from typing import Any
 
@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from belimo_cloud.emulator.auth import Grant, OAuthError, TokenAuthority, require_scope
 from belimo_cloud.emulator.injected import FaultInjector, RateLimiter, retry_after_header
+from belimo_cloud.emulator.model.backend import CloudBackend
 from belimo_cloud.emulator.model.fleet import DeviceSpec, Fleet, Tenant
 from belimo_cloud.emulator.options import EmulatorOptions
 
@@ -73,11 +74,12 @@ def envelope(
 
 
 class EmulatorState:
-    """Everything one emulator instance holds: options, fleet, tokens, faults, caches."""
+    """One emulator instance: the model's backend plus tokens, injected faults and caches."""
 
     def __init__(self, options: EmulatorOptions, fleet: Fleet) -> None:
         self.options = options
         self.initial = replace(options)
+        self.backend = CloudBackend(options, fleet)
         self.fleet = fleet
         self.demo_tenant: Tenant = fleet.tenant_by_email(DEMO_USER) or fleet.tenants[0]
         self.auth = TokenAuthority(
@@ -87,7 +89,7 @@ class EmulatorState:
         self.limiter = RateLimiter(options)
         self.downloads: dict[str, tuple[float, str, dict[str, str], str]] = {}
         self._lock = threading.Lock()
-        self._device_json: dict[tuple[str, datetime], dict[str, Any]] = {}
+        self._device_json: dict[tuple[str, datetime, int], dict[str, Any]] = {}
         self._history: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
     def _check_user(self, username: str, password: str) -> bool:
@@ -95,12 +97,9 @@ class EmulatorState:
         return tenant is not None and compare_digest(tenant.password.encode(), password.encode())
 
     def now(self) -> datetime:
-        """The emulator's clock: frozen at ``options.now`` or the wall clock (whole seconds)."""
-        frozen = self.options.now
-        if frozen is not None:
-            # A naive time means UTC here, as everywhere in the API (not the host's zone).
-            return frozen.replace(tzinfo=UTC) if frozen.tzinfo is None else frozen.astimezone(UTC)
-        return datetime.now(UTC).replace(microsecond=0)
+        """The fleet clock (whole seconds); open jobs progress first, so reads see them."""
+        self.backend.advance()
+        return self.backend.now()
 
     def reset(self) -> None:
         """Back to the state at start: options, tokens, fault counters, rate buckets, caches."""
@@ -109,6 +108,7 @@ class EmulatorState:
         self.auth.reset()
         self.faults.reset()
         self.limiter.reset()
+        self.backend.reset()
         with self._lock:
             self.downloads.clear()
             self._device_json.clear()
@@ -116,7 +116,7 @@ class EmulatorState:
 
     def device_json(self, device: DeviceSpec, now: datetime) -> dict[str, Any]:
         """The full device object, cached per clock reading (lists ask for every device)."""
-        key = (device.id, now)
+        key = (device.id, now, self.fleet.changes.device_revision(device.id))
         with self._lock:
             found = self._device_json.get(key)
         if found is not None:

@@ -77,7 +77,7 @@ def _raw_samples(
     Cached: a client pages through the same range, and the default range is ten years.
     """
     now_s = params.to_epoch_s(state.now())
-    key = (device.id, dp, start_s, end_s, now_s)
+    key = (device.id, dp, start_s, end_s, now_s, state.fleet.changes.device_revision(device.id))
     found = state.cached(key)
     if found is not None:
         return found  # type: ignore[no-any-return]

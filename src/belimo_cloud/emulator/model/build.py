@@ -127,6 +127,8 @@ def build(seed: int) -> Built:
             valve_index=valve_index,
             gateway_devices=int(rng.integers(12, 19)),
             faults=[f for f in FAULT_PLANS if f.display_name == plan.name and plan.tenant == 0],
+            contact=plan.contact,
+            remote_control=plan.remote_control and plan.kind != "gateway",
         )
         if valve is not None:
             util = float(rng.uniform(0.12, 0.22))

@@ -148,13 +148,31 @@ EVCLOUD_DATAPOINTS: tuple[dict[str, Any], ...] = (
     ),
     _dp("evcloud.10", "DN_Size", "DN Size of Valve", "r", "int", restriction="int32"),
     _dp(
+        "evcloud.30",
+        "Override_Write",
+        "Override control: 0 none, 1|2 closed, 3 minimum, 4|8 open, 5..7|11 auto",
+        "rw",
+        "int",
+        fmt="application/vnd.belimo.enum;0|1|2|3|4|5|6|7|8|11",
+        restriction="uint8",
+    ),
+    _dp(
         "evcloud.40",
         "SpDeltaT_K_Write",
         "Delta T Setpoint in K",
         "rw",
         "real",
         unit="kelvin",
-        restriction="b32",
+        restriction="b32;[1.0,30.0]",
+    ),
+    _dp(
+        "evcloud.50",
+        "Vmax_Rel_Write",
+        "Maximum flow in % of the nominal flow",
+        "rw",
+        "real",
+        unit="percent",
+        restriction="b32;[10.0,100.0]",
     ),
     _dp(
         "evcloud.100",
@@ -266,6 +284,7 @@ EVCLOUD_DATAPOINTS: tuple[dict[str, Any], ...] = (
 #: Energy Valve ids no public source gives; the emulator invented them.
 EV_SYNTHETIC_IDS: tuple[str, ...] = (
     "evcloud.40",
+    "evcloud.50",
     "evcloud.110",
     "evcloud.130",
     "evcloud.160",

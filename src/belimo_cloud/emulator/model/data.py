@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from belimo_cloud.emulator.model.build import EV_RELEASES, GW_RELEASES, Built, software_changes
+from belimo_cloud.emulator.model.changes import Change, ChangeLog
 from belimo_cloud.emulator.model.counters import DailyBases, day_counters
 from belimo_cloud.emulator.model.layout import (
     OFFLINE_FOR,
@@ -22,7 +24,14 @@ from belimo_cloud.emulator.model.layout import (
     epoch,
     utc,
 )
-from belimo_cloud.emulator.model.physics import SAMPLE_S, valve_signals
+from belimo_cloud.emulator.model.physics import (
+    NOMINAL_FLOW,
+    SAMPLE_S,
+    Signals,
+    ValveParams,
+    valve_power_flow,
+    valve_signals,
+)
 from belimo_cloud.emulator.model.types import DeviceSpec
 from belimo_cloud.emulator.model.weather import DAY_S, EPOCH0, Climate
 
@@ -30,6 +39,10 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 HEATING_E, COOLING_E, VOLUME = "evcloud.210", "evcloud.200", "evcloud.220"
+OVERRIDE, SETPOINT, VMAX_REL = "evcloud.30", "evcloud.40", "evcloud.50"
+SETPOINT_APPLIED = "evcloud.190"
+#: Written datapoints the valve physics follows.
+SETTINGS = frozenset({OVERRIDE, SETPOINT, VMAX_REL})
 COUNTERS = frozenset({HEATING_E, COOLING_E, VOLUME})
 
 _SIGNALS = {
@@ -53,7 +66,7 @@ def metadata_values(spec: DeviceSpec, model: DeviceModel) -> dict[str, Any]:
         "metadata.1": model.client_ip,
         "metadata.2": spec.owner.user_id,
         "metadata.3": spec.dataprofile,
-        "metadata.5": True,
+        "metadata.5": model.remote_control,
         "metadata.6": True,
         "metadata.7": "DEVICE_CONTROLLED",
         "metadata.1001": spec.display_name,
@@ -87,8 +100,11 @@ def releases_of(model: DeviceModel) -> tuple[tuple[str, str, dict[str, str], str
 class Sampler:
     """Computes the values of any datapoints of any device at sample times."""
 
-    def __init__(self, built: Built, climate: Climate, bases: DailyBases) -> None:
+    def __init__(
+        self, built: Built, climate: Climate, bases: DailyBases, changes: ChangeLog
+    ) -> None:
         self._built = built
+        self._changes = changes
         self._climate = climate
         self._bases = bases
         self._at_replacement: dict[str, dict[str, float]] = {}
@@ -108,11 +124,13 @@ class Sampler:
         if not len(times):
             return {dp: np.empty(0, dtype=float if numeric[dp] else object) for dp in datapoint_ids}
         model = self._built.models[spec.id]
+        changes = self._changes.of(spec.id)
         out: dict[str, npt.NDArray[Any]] = {}
         if model.valve is not None:
             wanted = [dp for dp in datapoint_ids if dp.startswith("evcloud.")]
             if wanted:
-                out.update(self._valve(spec.id, model, wanted, times))
+                segments = _segments(model.valve, changes)
+                out.update(self._valve(spec.id, model, wanted, times, segments))
         elif any(dp.startswith("gwcloud.") for dp in datapoint_ids):
             out.update(self._gateway(model, times))
         meta = self._meta[spec.id]
@@ -130,12 +148,59 @@ class Sampler:
                 column = np.empty(n, dtype=object)
                 column[:] = [meta[dp]] * n
                 out[dp] = column
+        _apply_changes(changes, times, out)
         self._mask_unavailable(spec, model, times, now, out)
         return {dp: out[dp] for dp in datapoint_ids}
 
+    def _signals(
+        self, valve: ValveParams, segments: list[tuple[int, ValveParams]], samples: IntArray
+    ) -> Signals:
+        """The valve's signals, each sample under the parameters in force at its time."""
+        base = valve_signals(valve, samples, self._climate.at(samples))
+        if not segments or not len(samples) or samples[-1] < segments[0][0]:
+            return base
+        columns = {f.name: getattr(base, f.name).copy() for f in fields(Signals)}
+        for k, (start, params) in enumerate(segments):
+            end = segments[k + 1][0] if k + 1 < len(segments) else np.iinfo(np.int64).max
+            mask = (samples >= start) & (samples < end)
+            if mask.any():
+                part = valve_signals(params, samples[mask], self._climate.at(samples[mask]))
+                for name, column in columns.items():
+                    column[mask] = getattr(part, name)
+        return Signals(**columns)
+
+    def _written_extra(
+        self, valve: ValveParams, segments: list[tuple[int, ValveParams]], day_starts: IntArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """What writes added to energy and volume (vs. the valve as built) before each day start.
+
+        The daily bases integrate the valve as built; from the first write on it ran under
+        other parameters, so the difference is integrated here, from that write on.
+        """
+        zeros = np.zeros(len(day_starts))
+        if not segments:
+            return zeros, zeros.copy()
+        first = segments[0][0]
+        last = int(day_starts.max())
+        if last <= first:
+            return zeros, zeros.copy()
+        samples = np.arange(first, last, SAMPLE_S, dtype=np.int64)
+        power, flow = valve_power_flow(valve, samples, self._climate.at(samples))
+        written = self._signals(valve, segments, samples)
+        energy = np.concatenate(([0.0], np.cumsum((written.power - power) * SAMPLE_S)))
+        volume = np.concatenate(([0.0], np.cumsum((written.flow - flow) * SAMPLE_S)))
+        before = np.clip(-((first - day_starts) // SAMPLE_S), 0, len(samples))
+        return energy[before], volume[before]
+
     def _valve(
-        self, device_id: str, model: DeviceModel, wanted: list[str], times: IntArray
+        self,
+        device_id: str,
+        model: DeviceModel,
+        wanted: list[str],
+        times: IntArray,
+        segments: list[tuple[int, ValveParams]] | None = None,
     ) -> dict[str, FloatArray]:
+        segments = segments or []
         valve = model.valve
         assert valve is not None and model.valve_index is not None
         need_counters = not COUNTERS.isdisjoint(wanted)
@@ -149,7 +214,7 @@ class Sampler:
             )
             offset = int(times[0] - samples[0]) // SAMPLE_S
             window = slice(offset, offset + len(times))
-        signals = valve_signals(valve, samples, self._climate.at(samples))
+        signals = self._signals(valve, segments, samples)
         out: dict[str, FloatArray] = {}
         for dp in wanted:
             if dp in _SIGNALS:
@@ -159,12 +224,20 @@ class Sampler:
             out["evcloud.00009"] = np.zeros(n)
         if "evcloud.10" in wanted:
             out["evcloud.10"] = np.full(n, float(valve.dn))
-        for dp in ("evcloud.40", "evcloud.190"):
+        for dp, read in _SETTING_READERS.items():
             if dp in wanted:
-                out[dp] = np.full(n, valve.sp_dt)
+                column = np.full(n, read(valve))
+                for start, params in segments:
+                    column[times >= start] = read(params)
+                out[dp] = column
         if need_counters:
             days = np.arange(first_day, last_day)
             energy_base, volume_base = self._bases.bases(model.valve_index, days)
+            if segments:
+                day_starts = EPOCH0 + days.astype(np.int64) * DAY_S
+                extra_energy, extra_volume = self._written_extra(valve, segments, day_starts)
+                energy_base = energy_base + extra_energy
+                volume_base = volume_base + extra_volume
             energy = day_counters(signals.power, energy_base, len(days))[window]
             volume = day_counters(signals.flow, volume_base, len(days))[window]
             heating = valve.kind == "heating"
@@ -248,7 +321,7 @@ class Sampler:
         now: int,
         out: dict[str, npt.NDArray[Any]],
     ) -> None:
-        missing = np.zeros(len(times), dtype=bool)
+        missing = np.full(len(times), model.contact != "normal")
         for fault in model.faults:
             if fault.kind == "gap" and fault.start and fault.end:
                 missing |= (times >= epoch(utc(fault.start))) & (times < epoch(utc(fault.end)))
@@ -259,6 +332,62 @@ class Sampler:
                 column[missing] = np.nan if column.dtype.kind == "f" else None
 
 
+def _sp_dt(p: ValveParams) -> float:
+    return p.sp_dt
+
+
+def _vmax_rel(p: ValveParams) -> float:
+    return p.vmax * 100.0 / NOMINAL_FLOW[p.dn]
+
+
+def _override(p: ValveParams) -> float:
+    return float(p.override)
+
+
+#: What each written valve setting reads, in raw units, from the valve's parameters.
+_SETTING_READERS: dict[str, Callable[[ValveParams], float]] = {
+    SETPOINT: _sp_dt,
+    SETPOINT_APPLIED: _sp_dt,
+    VMAX_REL: _vmax_rel,
+    OVERRIDE: _override,
+}
+
+
+def _segments(valve: ValveParams, changes: list[Change]) -> list[tuple[int, ValveParams]]:
+    """(effective time, parameters) of the valve after each write of a physics setting."""
+    segments: list[tuple[int, ValveParams]] = []
+    params = valve
+    for change in changes:
+        values = change.values
+        if SETTINGS.isdisjoint(values):
+            continue
+        if SETPOINT in values:
+            params = replace(params, sp_dt=float(values[SETPOINT]))
+        if VMAX_REL in values:
+            params = replace(params, vmax=float(values[VMAX_REL]) / 100.0 * NOMINAL_FLOW[valve.dn])
+        if OVERRIDE in values:
+            params = replace(params, override=int(values[OVERRIDE]))
+        if segments and segments[-1][0] == change.effective:
+            segments[-1] = (change.effective, params)
+        else:
+            segments.append((change.effective, params))
+    return segments
+
+
+def _apply_changes(
+    changes: list[Change], times: IntArray, out: dict[str, npt.NDArray[Any]]
+) -> None:
+    """Written values hold from their effective sample on (as the device then reports them)."""
+    for change in changes:
+        after = times >= change.effective
+        if not after.any():
+            continue
+        for dp, value in change.values.items():
+            column = out.get(dp)
+            if column is not None:
+                column[after] = float(value) if column.dtype.kind == "f" else value
+
+
 def offline_last_sample(now: int) -> int:
     """The offline device's last sample: on the grid, 3 days before now."""
     last = now - int(OFFLINE_FOR.total_seconds())
@@ -267,6 +396,8 @@ def offline_last_sample(now: int) -> int:
 
 def last_sample(model: DeviceModel, at: int, now: int) -> int | None:
     """The latest sample time <= min(at, now) the device sent, or None before its data starts."""
+    if model.contact != "normal":
+        return None
     t = min(at, now)
     t -= t % SAMPLE_S
     for fault in model.faults:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from belimo_cloud.emulator.model.build import build, software_changes
-from belimo_cloud.emulator.model.catalog import GATEWAY_PROFILE
+from belimo_cloud.emulator.model.changes import ChangeLog
 from belimo_cloud.emulator.model.counters import DailyBases
 from belimo_cloud.emulator.model.data import (
     Sampler,
@@ -43,6 +43,7 @@ from belimo_cloud.emulator.model.layout import (
     PROBLEM_DESCRIPTION,
     PROBLEM_NAME,
     REPLACEMENT_EVENT,
+    DeviceModel,
     epoch,
     iso,
     utc,
@@ -112,6 +113,13 @@ def designed_faults(seed: int = 0, now: datetime | None = None) -> list[dict[str
 DESIGNED_FAULTS: list[dict[str, Any]] = designed_faults(0)
 
 
+def _text(value: Any) -> str:
+    """A value as timeline details carry it (strings, booleans in lower case)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 class Fleet:
     """All tenants and devices of one emulator instance."""
 
@@ -140,8 +148,29 @@ class Fleet:
         climate, bases = _physics_of(seed)
         self._climate = climate
         self._bases = bases
-        self._sampler = Sampler(built, climate, bases)
-        self._state_cache: dict[tuple[str, int, int], dict[str, Any]] = {}
+        self.changes = ChangeLog()
+        self._sampler = Sampler(built, climate, bases, self.changes)
+        self._state_cache: dict[tuple[str, int, int, int], dict[str, Any]] = {}
+
+    def model(self, device: DeviceSpec) -> DeviceModel:
+        """The device's physical and behavioural facts."""
+        return self._built.models[device.id]
+
+    def remote_control(self, device: DeviceSpec) -> bool:
+        """Whether the device takes parametrizations from the cloud."""
+        return self._built.models[device.id].remote_control
+
+    def in_contact(self, device_id: str, now: datetime) -> bool:
+        """Whether the device is talking to the cloud at ``now`` (it sent its latest sample)."""
+        device = self._by_id.get(device_id)
+        if device is None:
+            return False
+        seen = self.last_seen(device, now)
+        return seen is not None and now - seen <= ONLINE_WITHIN
+
+    def datapoint_definitions(self, device: DeviceSpec) -> dict[str, dict[str, Any]]:
+        """The device profile's datapoint definitions by id."""
+        return {dp["id"]: dp for dp in self._datapoints[device.dataprofile]}
 
     def device(self, device_id: str) -> DeviceSpec | None:
         """The device with this id, or None."""
@@ -171,11 +200,16 @@ class Fleet:
     def health(self, device: DeviceSpec, now: datetime) -> dict[str, Any]:
         """``{lastSeen, onlineDays, state, description}`` as the device object carries it."""
         model = self._built.models[device.id]
+        if model.contact == "unregistered":
+            # Never set up: the key is missing, as the spec says of devices never online.
+            return {"onlineDays": 0, "state": "UNKNOWN", "description": None}
         seen = self.last_seen(device, now)
+        if seen is None:
+            return {"lastSeen": None, "onlineDays": 0, "state": "UNKNOWN", "description": None}
         problem = device.display_name == PROBLEM_NAME and device.owner is self.tenants[0]
         return {
-            "lastSeen": iso(seen) if seen else None,
-            "onlineDays": online_days(model, seen) if seen else 0,
+            "lastSeen": iso(seen),
+            "onlineDays": online_days(model, seen),
             "state": "WARNING" if problem else "OK",
             "description": PROBLEM_DESCRIPTION if problem else "",
         }
@@ -188,14 +222,16 @@ class Fleet:
         assert profile is not None
         owner = device.owner
         state = self.state(device, now, now)
+        written = self.changes.applied_values(device.id, epoch(now))
+        name = str(written.get("metadata.1001", device.display_name))
         if state["timestamp"] is not None:
             datapoints = dict(state["datapoints"])
-            datapoints["timeline.1"] = {"value": f'1:{{"metadata.1001":"{device.display_name}"}}'}
+            datapoints["timeline.1"] = {"value": f'1:{{"metadata.1001":"{name}"}}'}
             state = {"timestamp": state["timestamp"], "datapoints": datapoints}
         return {
             "id": device.id,
             "productionId": device.production_id,
-            "displayName": device.display_name,
+            "displayName": name,
             "serialNumber": device.serial_number,
             "materialNumber": device.material_number,
             "deviceType": device.device_type,
@@ -219,10 +255,10 @@ class Fleet:
                 "displayName": f"{owner.first_name} {owner.last_name}",
                 "email": owner.email,
             },
-            "projectName": device.project_name,
-            "addressCity": device.address_city,
-            "addressCountry": device.address_country,
-            "remoteControlEnabled": device.dataprofile != GATEWAY_PROFILE,
+            "projectName": str(written.get("metadata.1002", device.project_name)),
+            "addressCity": str(written.get("metadata.1009", device.address_city)),
+            "addressCountry": str(written.get("metadata.1011", device.address_country)),
+            "remoteControlEnabled": model.remote_control,
             "claimingProtectionActive": False,
             "state": state,
         }
@@ -237,7 +273,8 @@ class Fleet:
         if t is None:
             return {"timestamp": None, "datapoints": {}}
         problem_since = now_s if device.display_name == PROBLEM_NAME else 0
-        key = (device.id, t, problem_since)
+        revision = self.changes.device_revision(device.id)
+        key = (device.id, t, problem_since, revision)
         cached = self._state_cache.get(key)
         if cached is None:
             ids = self.datapoint_ids(device)
@@ -254,7 +291,13 @@ class Fleet:
             if len(self._state_cache) > 4096:
                 self._state_cache.clear()
             self._state_cache[key] = cached
-        return {"timestamp": cached["timestamp"], "datapoints": dict(cached["datapoints"])}
+        datapoints = dict(cached["datapoints"])
+        if revision:
+            # The cloud shows an applied write at once; samples carry it from the next one on.
+            for dp, value in self.changes.applied_values(device.id, epoch(at)).items():
+                if dp in datapoints:
+                    datapoints[dp] = {"value": value}
+        return {"timestamp": cached["timestamp"], "datapoints": datapoints}
 
     def history(
         self, device: DeviceSpec, datapoint_ids: list[str], start: int, end: int, now: int
@@ -297,6 +340,10 @@ class Fleet:
         for fault in model.faults:
             if fault.kind == "meter_replacement" and fault.start:
                 events.append((utc(fault.start), "CONFIGURATION_CHANGE", dict(REPLACEMENT_EVENT)))
+        for change in self.changes.of(device.id):
+            values = {dp: _text(v) for dp, v in change.values.items()}
+            at = datetime.fromtimestamp(change.applied, tz=UTC)
+            events.append((at, change.kind, {"values": values}))
         shown = [e for e in events if e[0] <= now]
         shown.sort(key=lambda e: e[0], reverse=True)
         return [{"timestamp": iso(at), "type": kind, "details": d} for at, kind, d in shown]
@@ -305,14 +352,17 @@ class Fleet:
         """The /devices/stats body for these devices."""
         online = 0
         ok = 0
+        problem = 0
         for device in devices:
             seen = self.last_seen(device, now)
             online += seen is not None and now - seen <= ONLINE_WITHIN
-            ok += self.health(device, now)["state"] == "OK"
+            health = self.health(device, now)["state"]
+            ok += health == "OK"
+            problem += health in ("WARNING", "ERROR")
         total = len(devices)
         return {
             "totalDevices": total,
             "connection": {"offline": total - online, "online": online},
-            "health": {"problem": total - ok, "ok": ok},
+            "health": {"problem": problem, "ok": ok},
             "transfer": {"incoming": 0, "outgoing": 0},
         }

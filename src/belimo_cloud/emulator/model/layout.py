@@ -165,6 +165,8 @@ class DeviceModel:
     vol0: float = 0.0  # [m3]
     gateway_devices: int = 0
     faults: list[FaultPlan] = field(default_factory=list)
+    contact: str = "normal"  # see Plan.contact
+    remote_control: bool = True
 
 
 _FLOORS = ("EG", "1.OG", "2.OG", "3.OG", "4.OG")
@@ -193,6 +195,8 @@ class Plan:
     site: Site
     tenant: int  # 0 demo, 1 second
     constant_load: float = 0.0
+    contact: str = "normal"  # "never": claimed, never connected; "unregistered": not even set up
+    remote_control: bool = True
 
 
 def device_plans() -> list[Plan]:
@@ -224,6 +228,7 @@ def device_plans() -> list[Plan]:
             DEMO_SITE,
             0,
             constant_load=0.55,
+            remote_control=False,  # the server room's cooling is not to be touched remotely
         )
     )
     plans.append(Plan("Gateway Technikzentrale UG", "gateway", "UG Technik", "Nord", DEMO_SITE, 0))
@@ -235,6 +240,29 @@ def device_plans() -> list[Plan]:
         Plan("Energieventil Heizung Trakt A", "heating", "Trakt A", "Nord-Ost", SECOND_SITE, 1)
     )
     plans.append(Plan("Energieventil Kühlung Aula", "cooling", "Aula", "Süd", SECOND_SITE, 1))
+    # Last, so that every device above keeps its ids and signals: what real accounts contain.
+    plans.append(
+        Plan(
+            "Energieventil Heizung Anbau",
+            "heating",
+            "Anbau EG",
+            "Süd-Ost",
+            DEMO_SITE,
+            0,
+            contact="never",
+        )
+    )
+    plans.append(
+        Plan(
+            "Energieventil Ersatz Lager",
+            "heating",
+            "UG Lager",
+            "Nord",
+            DEMO_SITE,
+            0,
+            contact="unregistered",
+        )
+    )
     return plans
 
 

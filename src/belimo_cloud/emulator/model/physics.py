@@ -44,7 +44,8 @@ class ValveParams:
     ``t_limit`` [degC] heating limit (heating) or cooling start (cooling); ``solar_gain``
     [0..1] how much sun the zone gets; ``constant_load`` [0..1] a 24/7 load (server room)
     instead of the weather-driven one; ``phase`` [0..1) shifts the shared noise;
-    ``low_dt`` an epoch-second window [start, end) with low-dT syndrome (cooling), or None.
+    ``low_dt`` an epoch-second window [start, end) with low-dT syndrome (cooling), or None;
+    ``override`` the written override control (forces the valve closed, to minimum or open).
     """
 
     kind: str
@@ -57,6 +58,7 @@ class ValveParams:
     phase: float
     constant_load: float = 0.0
     low_dt: tuple[int, int] | None = None
+    override: int = 0  # Override_Write: 0 none, 1|2 closed, 3 minimum, 4|8 open, else auto
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,10 @@ def _cooling_demand(p: ValveParams, c: ClimateSamples, w: FloatArray) -> FloatAr
     return np.clip(load * c.cooling_schedule * (1.0 + 0.08 * w), 0.0, 1.0)
 
 
+#: Override_Write values that force the flow, as a fraction of Vmax (others: automatic).
+_FORCED_FLOW = {1: 0.0, 2: 0.0, 3: 0.32, 4: 1.0, 8: 1.0}
+
+
 @dataclass(frozen=True)
 class _Core:
     power: FloatArray
@@ -116,8 +122,13 @@ def _core(p: ValveParams, times: IntArray, c: ClimateSamples) -> _Core:
             sick = (times >= p.low_dt[0]) & (times < p.low_dt[1])
             dt = np.where(sick, 2.0 + 0.35 * w2, dt)
         dt = np.clip(dt, 1.0, 22.0 - supply)
+    forced = _FORCED_FLOW.get(p.override)
+    if forced is not None:
+        open_ = np.full(times.shape, forced > 0.0)
     dt = np.where(open_, dt, 0.5 + 0.3 * np.abs(w2))
     flow = np.minimum(demand * (p.pmax / (RHO * CP)) / dt, p.vmax)
+    if forced is not None:
+        flow = np.full(times.shape, forced * p.vmax)
     flow[~open_] = 0.0
     power = flow * (RHO * CP) * dt
     return _Core(power=power, flow=flow, dt=dt, supply=supply, open_=open_, w=w)

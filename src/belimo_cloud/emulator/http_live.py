@@ -1,0 +1,208 @@
+"""The change stream: subscription offers and the ``text/event-stream`` of device events.
+
+A stream sends ``data:{"deviceId", "device"}`` for every new sample of a subscribed device
+(each one, in order, however fast the fleet clock runs) and after every write or metadata
+change, ``:heartbeat`` comments while idle, and ends when its offer expires. The control
+plane can drop or stall every open stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import msgspec
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from belimo_cloud.emulator import params
+from belimo_cloud.emulator.http_common import (
+    API,
+    ApiError,
+    EmulatorState,
+    authorize,
+    json_response,
+    state_of,
+)
+from belimo_cloud.emulator.model.subscriptions import Offer
+from belimo_cloud.emulator.model.types import SAMPLE_PERIOD_S, DeviceSpec
+
+router = APIRouter()
+TICK_S = 0.05  # [s, real] how often a stream looks for new samples
+MAX_BACKLOG = 200  # samples per device and tick; older ones are left to history backfill
+_ENCODER = msgspec.json.Encoder()
+_ABORT = b""
+
+
+def _id_list(body: dict[str, Any], name: str) -> list[str]:
+    value = body.get(name, [])
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ApiError(400, "invalid_request", f"{name} must be a list of strings")
+    return list(dict.fromkeys(value))
+
+
+@router.post(API + "/devices/change-stream")
+async def create_subscription(request: Request) -> Response:
+    """An offer to open a change stream: ``{token, validUntil}``."""
+    _, tenant = authorize(request)
+    raw = await request.body()
+    try:
+        body = msgspec.json.decode(raw) if raw.strip() else {}
+    except msgspec.DecodeError:
+        raise ApiError(400, "invalid_request", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_request", "the body must be a JSON object")
+    devices = _id_list(body, "includedDeviceIds")
+    datapoints = _id_list(body, "includedDatapointIds")
+    state = state_of(request)
+    offer = state.backend.streams.offer(
+        tenant.user_id, devices, datapoints, max(1.0, state.options.subscription_ttl)
+    )
+    until = datetime.fromtimestamp(offer.valid_until, tz=UTC)
+    return json_response({"token": offer.token, "validUntil": params.format_time_ms(until)})
+
+
+class _Stream:
+    """What one open stream has sent so far and what it still owes."""
+
+    def __init__(self, state: EmulatorState, offer: Offer) -> None:
+        self.state = state
+        self.offer = offer
+        fleet = state.fleet
+        mine = {d.id: d for d in fleet.devices if d.owner.user_id == offer.user_id}
+        wanted = offer.device_ids or tuple(mine)
+        self.devices: list[DeviceSpec] = [mine[d] for d in wanted if d in mine]
+        self.invisible = [d for d in wanted if d not in mine]
+        self.datapoints = set(offer.datapoint_ids)
+        now = state.now()
+        self.last: dict[str, int] = {}
+        for device in self.devices:
+            seen = fleet.last_seen(device, now)
+            self.last[device.id] = int(seen.timestamp()) if seen else 0
+        self.revision = fleet.changes.revision
+
+    def _event(self, device: DeviceSpec, at: datetime) -> bytes:
+        body = dict(self.state.device_json(device, at))
+        if self.datapoints:
+            state = body["state"]
+            kept = {k: v for k, v in state["datapoints"].items() if k in self.datapoints}
+            body["state"] = {"timestamp": state["timestamp"], "datapoints": kept}
+        return b"data:" + _ENCODER.encode({"deviceId": device.id, "device": body}) + b"\n\n"
+
+    def poll(self) -> list[bytes]:
+        """Events due now: new samples in time order, then devices changed by writes."""
+        fleet = self.state.fleet
+        now = self.state.now()
+        out: list[tuple[int, bytes]] = []
+        for device in self.devices:
+            seen = fleet.last_seen(device, now)
+            latest = int(seen.timestamp()) if seen else 0
+            last = self.last[device.id]
+            if latest <= last:
+                continue
+            first = max(last + SAMPLE_PERIOD_S, latest - (MAX_BACKLOG - 1) * SAMPLE_PERIOD_S)
+            for t in range(first, latest + 1, SAMPLE_PERIOD_S):
+                at = datetime.fromtimestamp(t, tz=UTC)
+                if fleet.last_seen(device, at) == at:  # no sample in a gap
+                    out.append((t, self._event(device, at)))
+            self.last[device.id] = latest
+        out.sort(key=lambda item: item[0])
+        events = [event for _, event in out]
+        revision = fleet.changes.revision
+        if revision != self.revision:
+            changed = set(fleet.changes.changed_since(self.revision))
+            self.revision = revision
+            events.extend(self._event(d, now) for d in self.devices if d.id in changed)
+        return events
+
+
+async def _events(state: EmulatorState, offer: Offer, generation: int) -> AsyncIterator[bytes]:
+    streams = state.backend.streams
+    stream = await anyio.to_thread.run_sync(_Stream, state, offer)
+    yield b":heartbeat\n\n"
+    for device_id in stream.invisible:
+        yield b"data:" + _ENCODER.encode({"deviceId": device_id}) + b"\n\n"
+    last_sent = time.monotonic()
+    while time.time() < offer.valid_until:
+        if streams.drops != generation:
+            if streams.abort:
+                yield _ABORT
+            return
+        if time.time() < streams.stalled_until:
+            await asyncio.sleep(TICK_S)
+            continue
+        events = await anyio.to_thread.run_sync(stream.poll)
+        for event in events:
+            yield event
+        if events:
+            last_sent = time.monotonic()
+        elif time.monotonic() - last_sent >= state.options.heartbeat:
+            yield b":heartbeat\n\n"
+            last_sent = time.monotonic()
+        await asyncio.sleep(min(TICK_S, max(0.01, state.options.heartbeat)))
+
+
+class EventStreamResponse(Response):
+    """Server-sent events; stops when the client leaves, cuts the connection on ``_ABORT``."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, events: AsyncIterator[bytes], on_close: Any) -> None:
+        super().__init__(headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        # Response sets a length for its (empty) body; a stream has none.
+        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        self._events = events
+        self._on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gone = asyncio.Event()
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            async for chunk in self._events:
+                if gone.is_set():
+                    return
+                if chunk is _ABORT:
+                    _cut(send)
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            watcher.cancel()
+            self._on_close()
+
+
+def _cut(send: Send) -> None:
+    """Close the connection mid-response, so the client sees a broken stream."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is not None and hasattr(transport, "close"):
+        transport.close()
+
+
+@router.get(API + "/devices/change-stream/{token}")
+async def open_subscription(request: Request) -> Response:
+    """The event stream of an offer; the token is the credential (no bearer token needed)."""
+    state = state_of(request)
+    token = request.path_params["token"]
+    offer = state.backend.streams.find(token)
+    if offer is None:
+        raise ApiError(404, "not_found", "unknown change-stream token; subscribe again")
+    if offer.valid_until <= time.time():
+        raise ApiError(410, "expired", "this change-stream offer has expired; subscribe again")
+    streams = state.backend.streams
+    generation = streams.enter()
+    return EventStreamResponse(_events(state, offer, generation), streams.leave)

@@ -53,9 +53,11 @@ def test_parquet_is_hive_partitioned_and_round_trips(store: Store, tmp_path: Pat
         "datapoint_id=evcloud.210/year=2024",
         "datapoint_id=evcloud.210/year=2025",
     ]
-    back = duckdb.sql(
-        f"SELECT * FROM read_parquet('{target}/**/*.parquet', hive_partitioning = true)"
-    ).df()
+    back = (
+        duckdb.connect()
+        .sql(f"SELECT * FROM read_parquet('{target}/**/*.parquet', hive_partitioning = true)")
+        .df()
+    )
     assert {"device_id", "datapoint_id", "timestamp", "value", "year"} <= set(back.columns)
     pd.testing.assert_frame_equal(canonical(back), canonical(store.read()))
 
@@ -66,7 +68,7 @@ def test_csv_round_trips(store: Store, tmp_path: Path) -> None:
     header = target.read_text().splitlines()[0]
     assert header == "device_id,datapoint_id,timestamp,value,resolution,aggregation"
     assert target.read_text().splitlines()[1].split(",")[2].endswith("Z")
-    back = duckdb.sql(f"SELECT * FROM read_csv('{target}')").df()
+    back = duckdb.connect().sql(f"SELECT * FROM read_csv('{target}')").df()
     pd.testing.assert_frame_equal(canonical(back), canonical(store.read()))
 
 

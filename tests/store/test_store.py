@@ -111,7 +111,7 @@ def test_read_filters_and_pivot(tmp_path: Path) -> None:
         assert wide.index.name == "timestamp" and len(wide) == 8
         assert wide["y"].iloc[0] == 1000.0
         both = store.read(datapoint_ids="x", pivot=True)
-        assert list(both.columns) == [("a", "x"), ("b", "x")]
+        assert [tuple(c) for c in both.columns] == [("a", "x"), ("b", "x")]
         with pytest.raises(DataError):
             store.read(start="not a date")
 

@@ -188,3 +188,52 @@ def test_top_level_tables_are_profiles_too(tmp_path: Path) -> None:
     )
     assert load_settings("work", env={}, config_file=cfg).client_id == "top"
     assert load_settings("both", env={}, config_file=cfg).client_id == "nested"
+
+
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [("password", "password = 31415926535"), ("client_secret", "client_secret = [1, 2]")],
+)
+def test_a_rejected_secret_is_never_echoed(tmp_path: Path, key: str, text: str) -> None:
+    cfg = write(tmp_path / "c.toml", f"[profiles.default]\n{text}\n")
+    with pytest.raises(ConfigError, match=f"invalid value for {key}") as caught:
+        load_settings(env={}, config_file=cfg)
+    message = str(caught.value)
+    assert "31415926535" not in message and "[1, 2]" not in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "-0.5", "1e999", "lots"])
+def test_bad_timeouts_are_one_line_config_errors(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match="BELIMO_TIMEOUT") as caught:
+        load_settings(env={"BELIMO_TIMEOUT": value}, config_file=tmp_path / "absent.toml")
+    assert "\n" not in str(caught.value)
+    with pytest.raises(ConfigError):
+        Settings(timeout=float(value) if value != "lots" else -1.0)
+
+
+@pytest.mark.parametrize("value", ["0.001", "1e-300", "5e-324"])
+def test_a_rate_limit_that_would_outlast_the_budget_is_refused(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match="rate_limit") as caught:
+        load_settings(env={"BELIMO_RATE_LIMIT": value}, config_file=tmp_path / "absent.toml")
+    assert "0 for no client-side limit" in str(caught.value)
+
+
+def test_rate_limit_zero_and_a_longer_budget_are_fine(tmp_path: Path) -> None:
+    env = {"BELIMO_RATE_LIMIT": "0", "BELIMO_BUDGET": "1500", "BELIMO_TIMEOUT": "2.5"}
+    s = load_settings(env=env, config_file=tmp_path / "absent.toml")
+    assert (s.rate_limit, s.budget, s.timeout) == (0.0, 1500.0, 2.5)
+    slow = load_settings(
+        env={"BELIMO_RATE_LIMIT": "0.001", "BELIMO_BUDGET": "1500"},
+        config_file=tmp_path / "absent.toml",
+    )
+    assert slow.rate_limit == 0.001
+
+
+def test_userinfo_in_urls_is_masked_for_display() -> None:
+    s = Settings(api_url="https://me:hunter2@api.example.test/base", token_url="https://x.test/t")
+    assert s.masked()["api_url"] == "https://****@api.example.test/base"
+    assert "hunter2" not in repr(s)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={"BELIMO_API_URL": "ftp://me:hunter2@host"}, config_file=None)
+    assert "hunter2" not in str(caught.value)

@@ -6,9 +6,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from belimo_cloud.client.decode import decode
+from belimo_cloud.client.frames import devices_frame
 from belimo_cloud.client.models import (
     DataProfile,
     Device,
@@ -166,3 +168,33 @@ def test_models_are_immutable() -> None:
     device = decode(b'{"id": "d1"}', Device, "device")
     with pytest.raises(AttributeError):
         device.id = "other"  # type: ignore[misc]
+
+
+NEVER_CONNECTED = [
+    b'{"id": "n1", "health": {"state": "UNKNOWN", "lastSeen": null}}',
+    b'{"id": "n2", "health": {"state": null, "lastSeen": null, "onlineDays": null}}',
+    b'{"id": "n3", "health": null, "dataprofile": null, "software": null}',
+    b'{"id": "n4"}',
+]
+
+
+@pytest.mark.parametrize("body", NEVER_CONNECTED)
+def test_never_connected_and_unregistered_devices_decode(body: bytes) -> None:
+    device = decode(body, Device, "device")
+    assert device.health.state == "UNKNOWN"
+    assert device.health.last_seen is None
+    assert device.dataprofile_id is None
+
+
+def test_devices_frame_holds_never_seen_devices_as_nat() -> None:
+    seen = b'{"id": "s", "health": {"state": "OK", "lastSeen": "2018-06-20T11:04:06.000Z"}}'
+    devices = [decode(b, Device, "device") for b in [*NEVER_CONNECTED, seen]]
+    frame = devices_frame(devices)
+    assert str(frame["last_seen"].dtype).startswith("datetime64") and "UTC" in str(
+        frame["last_seen"].dtype
+    )
+    assert frame["last_seen"].isna().sum() == len(NEVER_CONNECTED)
+    assert frame["last_seen"].iloc[-1] == pd.Timestamp("2018-06-20T11:04:06Z")
+    only_never = devices_frame(devices[:1])
+    assert only_never["last_seen"].isna().all()
+    assert "UTC" in str(only_never["last_seen"].dtype)

@@ -180,6 +180,7 @@ def _send(
     job: Job | None = None
     outcome = "ERROR"
     problem: str | None = None
+    sent = True
     try:
         if request.kind == "metadata":
             client.devices.set_metadata(request.device_id, values)
@@ -195,7 +196,7 @@ def _send(
                 finally:
                     outcome = job.state
     except WriteNotPermitted as exc:
-        outcome, problem = "DENIED", " ".join(str(exc).split())
+        outcome, problem, sent = "DENIED", " ".join(str(exc).split()), exc.sent
         _fail(exc, WriteStatus.NO_WRITE_SCOPE)
     except JobTimeout as exc:
         problem = "timeout"
@@ -204,16 +205,19 @@ def _send(
         problem = " ".join(str(exc).split())[:300]
         raise
     finally:
-        with suppress(OSError):
-            where = audit.record_write(
-                request,
-                settings=state_settings,
-                outcome=outcome,
-                job=job,
-                error=problem,
-                path=audit_log,
-            )
-            note(f"audit: recorded in {where}")
+        # Every write that reached the API is recorded, whatever became of it.
+        if sent:
+            with suppress(OSError):
+                where = audit.record_write(
+                    request,
+                    settings=state_settings,
+                    outcome=outcome,
+                    job=job,
+                    error=problem,
+                    path=audit_log,
+                )
+                if problem is None:
+                    note(f"audit: recorded in {where}")
     if job is None:
         note("metadata written (no job: the cloud applies metadata at once)")
         return

@@ -318,14 +318,22 @@ class Devices:
                 require = getattr(self._session.tokens, "require_scopes", None)
             if callable(require):
                 require(WRITE_SCOPE)
+        except AuthError as exc:
+            raise WriteNotPermitted(
+                f"no {WRITE_SCOPE} scope: the identity server refused write rights to this "
+                "account; nothing was sent",
+                error=exc.error,
+                description=exc.description,
+            ) from None
+        try:
             response = self._session.request(request.method, request.path, json=request.body)
         except AuthError as exc:
             if exc.error == "insufficient_scope" or WRITE_SCOPE in str(exc):
                 raise WriteNotPermitted(
-                    f"no {WRITE_SCOPE} scope: the identity server or the API refused write "
-                    "rights to this account; nothing was written",
+                    f"no {WRITE_SCOPE} scope: the API refused the write; nothing was written",
                     error=exc.error,
                     description=exc.description,
+                    sent=True,
                 ) from None
             raise
         except APIError as exc:
@@ -334,6 +342,7 @@ class Devices:
                     f"no {WRITE_SCOPE} scope: the API refused the write (403: "
                     f"{exc.body_preview or 'forbidden'}); nothing was written",
                     error="forbidden",
+                    sent=True,
                 ) from None
             raise
         return response.content

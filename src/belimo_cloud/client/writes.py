@@ -86,7 +86,22 @@ class ValueOutOfRange(WriteRefused):
 
 
 class WriteNotPermitted(AuthError):
-    """The token lacks the ``public.write`` scope (or the server refused the write as such)."""
+    """The token lacks the ``public.write`` scope (or the server refused the write as such).
+
+    ``sent`` says whether the request reached the API (refused there with 403) or was never
+    sent (the identity server would not grant the scope).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error: str | None = None,
+        description: str | None = None,
+        sent: bool = False,
+    ) -> None:
+        super().__init__(message, error=error, description=description)
+        self.sent = sent
 
 
 @dataclass(frozen=True)

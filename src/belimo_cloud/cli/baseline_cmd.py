@@ -1,0 +1,284 @@
+"""`belimo baseline` (weather-normalised savings per device and fleet) and `belimo
+degree-days` (HDD, CDD and HGT 20/12 per local day, month or year)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from belimo_cloud.cli.exit_codes import CommandError, ExitStatus
+from belimo_cloud.cli.options import FormatOption, OutputOption, parse_when, state_of
+from belimo_cloud.cli.render import emit, note
+from belimo_cloud.cli.sources import Selection, load, require_samples
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from belimo_cloud.analysis.mv_fleet import Period
+
+__all__ = ["baseline", "degree_days_command", "parse_period", "register"]
+
+
+class By(StrEnum):
+    """Periods of `belimo degree-days --by`."""
+
+    day = "day"
+    month = "month"
+    year = "year"
+
+
+_LABEL = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+WeatherOption = Annotated[
+    Path,
+    typer.Option(
+        "--weather",
+        help="Weather CSV: site,timestamp,temperature (or a MeteoSwiss open-data file).",
+    ),
+]
+SiteOption = Annotated[
+    str | None, typer.Option("--site", help="Site of the weather file (if it has several).")
+]
+ZoneOption = Annotated[str, typer.Option("--tz", help="IANA zone of the local days.")]
+_TABLE = (
+    "display_name",
+    "direction",
+    "form",
+    "heating_balance",
+    "r2",
+    "cvrmse",
+    "savings_kwh",
+    "savings_uncertainty_kwh",
+    "savings_percent",
+    "normalised_savings_percent",
+    "sufficient",
+)
+
+
+def _check_tz(tz: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CommandError(
+            f"--tz: unknown time zone {tz!r}; use an IANA name such as Europe/Zurich"
+        ) from None
+    return tz
+
+
+def parse_period(text: str, option: str, *, tz: str) -> Period:
+    """``START..END`` (dates local to ``tz``, end exclusive) as a local :class:`Period`."""
+    import pandas as pd
+
+    from belimo_cloud.analysis.mv_fleet import Period
+
+    first, sep, last = text.partition("..")
+    if not sep or not first.strip() or not last.strip():
+        raise CommandError(
+            f"{option}: {text!r} is not a period; use START..END, e.g. 2017-01-01..2018-01-01"
+        )
+    now = datetime.now(UTC)
+    start = parse_when(first, option, now=now, tz=tz)
+    end = parse_when(last, option, now=now, tz=tz)
+    if start is None or end is None or end <= start:
+        raise CommandError(f"{option}: the end of {text!r} must be after its start")
+    return Period(pd.Timestamp(start).tz_convert(tz), pd.Timestamp(end).tz_convert(tz))
+
+
+def _temperatures(path: Path, *, tz: str, site: str | None) -> pd.Series[float]:
+    from belimo_cloud.analysis.weather import daily_temperature, read_weather
+
+    if not path.is_file():
+        raise CommandError(
+            f"--weather: {path} does not exist; `belimo emulator weather -o {path}` writes the "
+            "demo's, or give a CSV with site,timestamp,temperature",
+            ExitStatus.NOT_FOUND,
+        )
+    daily = daily_temperature(read_weather(path, tz=tz), tz=tz, site=site)
+    if daily.empty:
+        raise CommandError(f"--weather: {path} holds no daily temperatures")
+    return daily
+
+
+def baseline(  # noqa: PLR0917
+    ctx: typer.Context,
+    baseline_period: Annotated[
+        str,
+        typer.Option("--baseline", help="Baseline period START..END (local dates, end exclusive)."),
+    ],
+    weather: WeatherOption,
+    reporting_period: Annotated[
+        str | None,
+        typer.Option("--reporting", help="Reporting period START..END to compare with."),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="Read from this store (offline) instead of the API."),
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Devices whose display name or serial contain this.")
+    ] = None,
+    device: Annotated[
+        list[str] | None, typer.Option("--device", help="A device id (repeatable).")
+    ] = None,
+    site: SiteOption = None,
+    tz: ZoneOption = "Europe/Zurich",
+    confidence: Annotated[
+        float, typer.Option("--confidence", help="Confidence of the savings interval (0..1).")
+    ] = 0.95,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Save the first device's energy signature (.png/.svg)."),
+    ] = None,
+    savings_plot: Annotated[
+        Path | None,
+        typer.Option("--savings-plot", help="Save the first device's cumulative savings."),
+    ] = None,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Weather-normalised baselines and savings [kWh, %] per device and for the fleet.
+
+    Fits each device's daily energy signature (change-point model of kWh/day on outdoor
+    temperature) over --baseline, predicts --reporting from its weather and reports the
+    avoided energy with its uncertainty, the fit statistics (R2, CV(RMSE), NMBE against
+    ASHRAE Guideline 14) and the consumption normalised to a typical year.
+    """
+    from belimo_cloud.analysis.fleet import energy_by_device, named_samples
+    from belimo_cloud.analysis.mv_fleet import fleet_savings
+
+    st = state_of(ctx)
+    _check_tz(tz)
+    if not 0.0 < confidence < 1.0:
+        raise CommandError("--confidence must be between 0 and 1, e.g. 0.95")
+    base = parse_period(baseline_period, "--baseline", tz=tz)
+    report = parse_period(reporting_period, "--reporting", tz=tz) if reporting_period else None
+    temperature = _temperatures(weather, tz=tz, site=site)
+    start = min(base.start, report.start) if report else base.start
+    end = max(base.end, report.end) if report else base.end
+    selection = Selection(
+        search=search,
+        device_ids=tuple(device or ()),
+        start=start.to_pydatetime(),
+        end=end.to_pydatetime(),
+    )
+    source = load(st, selection, store)
+    require_samples(source, ["Heating_E_J", "Cooling_E_J"])
+    named = named_samples(source.samples, source.catalogue, source.devices)
+    daily = energy_by_device(
+        named, freq="D", tz=tz, start=start, end=end, resolution=source.resolution
+    )
+    result = fleet_savings(
+        daily, temperature, baseline=base, reporting=report, confidence=confidence
+    )
+    if result.empty:
+        raise CommandError(
+            "no device has energy in the baseline period; check --baseline and --search",
+            ExitStatus.NOT_FOUND,
+        )
+    names = source.devices.set_index("device_id")["display_name"].to_dict()
+    names["fleet"] = "fleet"
+    result.insert(1, "display_name", result["device_id"].map(names))
+    if plot is not None or savings_plot is not None:
+        _plots(daily, temperature, result, base, report, plot, savings_plot)
+    emit(
+        result.round(4),
+        st.format(fmt),
+        st.out(output),
+        table_columns=_TABLE,
+    )
+
+
+def _plots(  # noqa: PLR0917
+    daily: pd.DataFrame,
+    temperature: pd.Series[float],
+    result: pd.DataFrame,
+    base: Period,
+    report: Period | None,
+    plot: Path | None,
+    savings_plot: Path | None,
+) -> None:
+    import pandas as pd
+
+    from belimo_cloud.analysis.baseline import cumulative_savings, fit_baseline, pair_days
+    from belimo_cloud.analysis.mv_fleet import FLEET, day_energy
+    from belimo_cloud.plot._figure import save
+    from belimo_cloud.plot.signature import cumulative_savings_plot, energy_signature
+
+    first = result[result["device_id"] != FLEET].iloc[0]
+    part = daily[
+        (daily["device_id"] == first["device_id"]) & (daily["direction"] == first["direction"])
+    ]
+    paired = pair_days(temperature, day_energy(part, pd.DatetimeIndex(temperature.index).tz))
+    before = paired[(paired.index >= base.start) & (paired.index < base.end)]
+    after = paired[(paired.index >= report.start) & (paired.index < report.end)] if report else None
+    model = fit_baseline(before)
+    title = f"{first['display_name']} ({first['direction']})"
+    if plot is not None:
+        save(energy_signature(before, model, reporting=after, title=title), plot)
+        note(f"wrote the energy signature to {plot}")
+    if savings_plot is not None:
+        if after is None or after.empty:
+            raise CommandError("--savings-plot needs --reporting with data")
+        figure = cumulative_savings_plot(
+            cumulative_savings(model, after),
+            uncertainty=float(first["savings_uncertainty_kwh"]),
+            title=f"Cumulative savings: {title}",
+        )
+        save(figure, savings_plot)
+        note(f"wrote the cumulative savings to {savings_plot}")
+
+
+def degree_days_command(  # noqa: PLR0917
+    ctx: typer.Context,
+    weather: WeatherOption,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First local day (default: the file's first).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="End, exclusive (default: after the file's last).")
+    ] = None,
+    base: Annotated[
+        float, typer.Option("--base", help="Base temperature of HDD (and CDD) [°C].")
+    ] = 18.0,
+    cooling_base: Annotated[
+        float | None, typer.Option("--cooling-base", help="Own base of CDD [°C].")
+    ] = None,
+    by: Annotated[By, typer.Option("--by", case_sensitive=False, help="Local period.")] = By.day,
+    site: SiteOption = None,
+    tz: ZoneOption = "Europe/Zurich",
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Heating and cooling degree days [K·d] with a base, and Swiss HGT 20/12, per local
+    day, month or year."""
+    from belimo_cloud.analysis.degree_days import degree_days
+
+    st = state_of(ctx)
+    _check_tz(tz)
+    temperature = _temperatures(weather, tz=tz, site=site)
+    now = datetime.now(UTC)
+    begin = parse_when(start, "--from", now=now, tz=tz)
+    stop = parse_when(end, "--to", now=now, tz=tz)
+    if begin is not None and stop is not None and stop <= begin:
+        raise CommandError("--to must be after --from")
+    if begin is not None:
+        temperature = temperature[temperature.index >= begin]
+    if stop is not None:
+        temperature = temperature[temperature.index < stop]
+    if temperature.empty:
+        raise CommandError("no temperatures in --from/--to", ExitStatus.NOT_FOUND)
+    table = degree_days(temperature, base=base, cooling_base=cooling_base, by=by.value)
+    table = table.round(3).reset_index()
+    table["period"] = table["period"].dt.strftime(_LABEL[by.value])
+    emit(table, st.format(fmt), st.out(output))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `baseline` and `degree-days` to the app."""
+    app.command("baseline", rich_help_panel="Analytics")(baseline)
+    app.command("degree-days", rich_help_panel="Analytics")(degree_days_command)

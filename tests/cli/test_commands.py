@@ -45,16 +45,17 @@ def heating_valve(invoke: Invoke, on_emulator: str) -> dict[str, Any]:
 
 def test_stats(invoke: Invoke, on_emulator: str) -> None:
     (row,) = as_json(invoke, "stats")
-    assert row["total_devices"] == 36
-    assert row["connection_online"] + row["connection_offline"] == 36
+    total = len(as_json(invoke, "devices", "--state", "all"))
+    assert row["total_devices"] == total
+    assert row["connection_online"] + row["connection_offline"] == total
     (line,) = as_csv(invoke, "stats")
-    assert line["total_devices"] == "36"
+    assert line["total_devices"] == str(total)
     assert "total_devices" in as_table(invoke, "stats")
 
 
 def test_devices(invoke: Invoke, on_emulator: str) -> None:
     rows = as_json(invoke, "devices")
-    assert len(rows) == 36
+    assert len(rows) == len(as_csv(invoke, "devices")) > 0
     assert {"device_id", "display_name", "dataprofile", "health_state"} <= set(rows[0])
     heating = as_json(invoke, "devices", "--search", "Heizung")
     assert len(heating) >= 5

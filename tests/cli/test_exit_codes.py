@@ -30,7 +30,7 @@ API = {"method": "GET", "url": "http://h/api/v3/devices/x", "status_code": 500}
         (NotFound("no device", **{**API, "status_code": 404}), 3),
         (ServerError("503", **{**API, "status_code": 503}), 4),
         (RateLimited("429", **{**API, "status_code": 429}, retry_after=3), 4),
-        (BadRequest("400", **{**API, "status_code": 400}), 4),
+        (BadRequest("400", **{**API, "status_code": 400}), 1),  # the caller's input
         (APIError("418", **{**API, "status_code": 418}), 4),
         (TransportError("unreachable"), 5),
         (ConfigError("unknown profile"), 1),

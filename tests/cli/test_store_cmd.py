@@ -56,7 +56,8 @@ def test_store_info_in_every_format(invoke: Invoke, store: Path) -> None:
     series = json.loads(as_json.stdout)
     assert len(series) == 8
     assert {s["rows"] for s in series} == {7 * 24}
-    assert {s["first"] for s in series} == {"2018-01-01T00:00:00Z"}
+    # --from 2018-01-01 is local midnight (Europe/Zurich, CET): 23:00 UTC the day before.
+    assert {s["first"] for s in series} == {"2017-12-31T23:00:00Z"}
     assert "8 series" in one_line(as_json.stderr)
     as_csv = invoke("store", "info", "--store", str(store), "--format", "csv")
     assert len(list(csv.DictReader(io.StringIO(as_csv.stdout)))) == 8

@@ -62,7 +62,8 @@ def test_history_to_a_file(run_belimo: Run, env: dict[str, str], tmp_path: Path)
     assert result.stdout == ""
     assert "wrote 96 rows" in one_line(result.stderr)
     rows = json.loads(target.read_text(encoding="utf-8"))
-    assert [r["timestamp"] for r in rows[:2]] == ["2018-03-01T00:00:00Z", "2018-03-01T00:15:00Z"]
+    # Local midnight in Europe/Zurich (CET) is 23:00 UTC the day before.
+    assert [r["timestamp"] for r in rows[:2]] == ["2018-02-28T23:00:00Z", "2018-02-28T23:15:00Z"]
 
 
 def test_bad_date_in_a_real_process(run_belimo: Run, env: dict[str, str]) -> None:

@@ -24,15 +24,16 @@ NOON = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
     "value",
     [
         NOON,
-        datetime(2025, 3, 1, 12, 0),  # naive means UTC
+        datetime(2025, 3, 1, 13, 0),  # naive means local time in Europe/Zurich (CET)
         datetime(2025, 3, 1, 13, 0, tzinfo=timezone(timedelta(hours=1))),
         "2025-03-01T12:00:00Z",
         "2025-03-01T12:00:00.000Z",
         "2025-03-01T13:00:00+01:00",
-        "2025-03-01 12:00",
+        "2025-03-01 13:00",
+        "2025-03-01T12:00:00z",
         pd.Timestamp("2025-03-01T12:00:00Z"),
         pd.Timestamp("2025-03-01T07:00:00", tz="America/New_York"),
-        np.datetime64("2025-03-01T12:00:00"),
+        np.datetime64("2025-03-01T13:00:00"),
         1740830400000,  # epoch milliseconds
     ],
 )
@@ -42,8 +43,19 @@ def test_parse_time_accepts_what_users_have(value: object) -> None:
     assert parsed.tzinfo is UTC
 
 
-def test_parse_time_of_a_date_is_utc_midnight() -> None:
-    assert parse_time(date(2025, 3, 1)) == datetime(2025, 3, 1, tzinfo=UTC)
+def test_parse_time_of_a_date_is_local_midnight() -> None:
+    assert parse_time(date(2025, 3, 1)) == datetime(2025, 2, 28, 23, tzinfo=UTC)
+    assert parse_time("2025-07-01") == datetime(2025, 6, 30, 22, tzinfo=UTC)  # CEST
+    assert parse_time("2025-03-01", tz="UTC") == datetime(2025, 3, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0001-01-01", "9999-12-31", "1969-12-31T23:59:59Z", -1, 10**30, float("nan"), "٢٠٢٥-٠١-٠١"],
+)
+def test_parse_time_refuses_out_of_range_and_non_ascii(value: object) -> None:
+    with pytest.raises(DataError):
+        parse_time(value)
 
 
 @pytest.mark.parametrize("value", ["yesterday-ish", "", True, None, object(), [1]])
@@ -78,7 +90,24 @@ def test_parse_resolution(text: object, expected: timedelta) -> None:
     assert parse_resolution(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "15", "15x", "m15", "0m", "-5m", 100, timedelta(0), "1.5h"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "15",
+        "15x",
+        "m15",
+        "0m",
+        "-5m",
+        100,
+        timedelta(0),
+        "1.5h",
+        "99999999999999999999d",
+        "9" * 5000 + "d",
+        "١h",
+        "36700d",
+    ],
+)
 def test_parse_resolution_refuses_garbage(text: object) -> None:
     with pytest.raises(DataError):
         parse_resolution(text)

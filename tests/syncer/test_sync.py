@@ -182,12 +182,15 @@ def test_fleet_sync_skips_devices_without_the_datapoint(
             progress=LogProgress(out, every=0),
         )
         synced = set(store.read()["device_id"])
-    assert report.devices == len(valves)
+    listed = list(client.devices.list())
+    every_valve = [d for d in listed if (d.dataprofile_id or "").startswith("energyvalve3")]
+    assert report.devices == len(every_valve)  # the never-connected valve too: nothing to fetch
     assert synced <= set(valves)
-    assert report.devices + len(report.skipped) == 36
+    assert report.devices + len(report.skipped) == len(listed)
     assert all(reason for _, reason in report.skipped)
     text = out.getvalue()
-    assert f"{len(valves)} devices, {len(valves)} requests planned" in text
+    assert f"{len(every_valve)} devices, {len(every_valve)} requests planned" in text
+    assert "plan: " in text and "from 2024-01-01T00:00:00Z" in text
     assert report.summary() in text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 import traceback
 from collections.abc import Sequence
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from belimo_cloud.cli import (
     account,
@@ -76,10 +77,11 @@ class BelimoGroup(TyperGroup):
         except BrokenPipeError:
             code = ExitStatus.OK
         except OSError as exc:
-            # A file the user named cannot be read or written (-o, --store, --out).
             code = ExitStatus.USAGE
-            where = f" {exc.filename}" if exc.filename else ""
-            error(f"cannot use{where}: {exc.strerror or exc}; check the path and its permissions")
+            error(_os_message(exc))
+        except (RecursionError, MemoryError):
+            code = ExitStatus.USAGE
+            error("the input is too large or too deeply nested to process; narrow it down")
         except Exception as exc:
             code = ExitStatus.USAGE
             error(
@@ -91,6 +93,20 @@ class BelimoGroup(TyperGroup):
         if standalone_mode:
             raise SystemExit(int(code))
         return int(code)
+
+
+def _os_message(exc: OSError) -> str:
+    """One line for an OSError: a busy port, or a file the user named (-o, --store, --out)."""
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            "the port is already in use (another `belimo emulator serve`?); "
+            "stop that process or choose another port with --port"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return "cannot listen on that address; use --host 127.0.0.1 or an address of this machine"
+    where = f" {exc.filename}" if exc.filename else ""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"cannot use{where}: {reason}; check the path and its permissions"
 
 
 def _usage_message(exc: typer.TyperException) -> str:
@@ -127,6 +143,21 @@ def _details(exc: BaseException, verbose: int) -> None:
         cause = cause.__cause__ or cause.__context__
     if verbose > 1:
         detail("".join(traceback.format_exception(exc)))
+
+
+def _display_type(self: TyperOption, ctx: Any) -> str | None:
+    """The type column of --help: nothing for flags and counters (no `-h <bool>`)."""
+    if self.is_flag or self.count:
+        return None
+    shown = _typer_display_type(self, ctx)
+    # `--device <list[str]>` reads better as `--device <str>` (the help says "repeatable").
+    return re.sub(r"^<list\[(.*)\]>(\.\.\.)?$", r"<\1>", shown) if shown else shown
+
+
+# Typer 0.2x prints a type for every option, flags included; one class-wide override keeps
+# every command's help (ours and the other families') free of `<bool>` and `<list[str]>`.
+_typer_display_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = _display_type  # type: ignore[method-assign]
 
 
 app = typer.Typer(

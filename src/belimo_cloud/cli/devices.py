@@ -8,7 +8,17 @@ import typer
 
 from belimo_cloud.cli.convert import snake
 from belimo_cloud.cli.exit_codes import CommandError, ExitStatus
-from belimo_cloud.cli.options import FormatOption, OutputOption, parse_when, state_of
+from belimo_cloud.cli.options import (
+    DEFAULT_TZ,
+    DataProfileOption,
+    FormatOption,
+    LegacyProfileOption,
+    OutputOption,
+    TzOption,
+    data_profile,
+    parse_when,
+    state_of,
+)
 from belimo_cloud.cli.render import emit, records
 from belimo_cloud.client.devices import DEVICE_STATES, SORT_FIELDS
 from belimo_cloud.client.frames import catalogue_rows
@@ -125,13 +135,8 @@ def devices(  # noqa: PLR0917
             "unknown, problem (health)."
         ),
     ] = None,
-    profile: Annotated[
-        str | None,
-        typer.Option(
-            "--profile",
-            help="Only devices with this data profile, e.g. energyvalve3 or energyvalve3/1.2.",
-        ),
-    ] = None,
+    dataprofile: DataProfileOption = None,
+    old_profile: LegacyProfileOption = None,
     sort: Annotated[
         str | None, typer.Option(help="Sort field, e.g. name, last_seen, -health (descending).")
     ] = None,
@@ -142,6 +147,7 @@ def devices(  # noqa: PLR0917
     from belimo_cloud.client.frames import devices_frame
 
     st = state_of(ctx)
+    profile = data_profile(dataprofile, old_profile)
     api_state, health = device_filters(state)
     sort_by, direction = sort_field(sort) if sort else (None, None)
     if search is not None and not search.strip():
@@ -213,18 +219,23 @@ def datapoints(
     )
 
 
-def state(
+def state(  # noqa: PLR0917
     ctx: typer.Context,
     device: Annotated[str, typer.Argument(help="Device id (or exact serial number or name).")],
     at: Annotated[
-        str | None, typer.Option(help="The state at this time (ISO 8601); default: the latest.")
+        str | None,
+        typer.Option(
+            help="The state at this time (ISO 8601, local time in --tz if no zone, or '2h' "
+            "ago); default: the latest."
+        ),
     ] = None,
+    tz: TzOption = DEFAULT_TZ,
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
     """Show a device's state: every datapoint's value, with names and units."""
     st = state_of(ctx)
-    when = parse_when(at, "--at")
+    when = parse_when(at, "--at", tz=tz)
     with st.client() as client:
         found = find_device(client, device)
         data = client.devices.data(found.id, at=when)

@@ -1,11 +1,12 @@
 """Exit statuses of `belimo`, and the one place that maps each error to one of them.
 
 0    ok
-1    usage or input error (bad option, bad date, `to` not after `from`, unknown format)
-2    authentication error (wrong credentials, token refused)
+1    usage or input error (bad option, bad date, `to` not after `from`, unknown format, a
+     parameter the API refused with 400, a local file or store that cannot be used)
+2    authentication error (wrong credentials, token refused or unusable)
 3    not found (unknown device, datapoint or profile)
-4    API or server error (5xx, 429 after retries, other error answers)
-5    network error (unreachable, timeout, connection dropped)
+4    API or server error (5xx, 429 after retries, an answer that is not the API's: HTML, bad JSON)
+5    network error (unreachable, timeout, connection dropped, command budget spent)
 130  interrupted (Ctrl-C)
 """
 
@@ -16,6 +17,7 @@ from enum import IntEnum
 from belimo_cloud.errors import (
     APIError,
     AuthError,
+    BadRequest,
     BelimoError,
     ConfigError,
     DataError,
@@ -55,6 +57,9 @@ class CommandError(BelimoError):
 _STATUS_BY_CLASS: tuple[tuple[type[BaseException], ExitStatus], ...] = (
     (AuthError, ExitStatus.AUTH),
     (NotFound, ExitStatus.NOT_FOUND),
+    # The caller's input, refused by the server: fix the command line, not the server.
+    (BadRequest, ExitStatus.USAGE),
+    # Before DataError: a 2xx with an HTML or broken body is the server's fault (ResponseError).
     (APIError, ExitStatus.API),
     (TransportError, ExitStatus.NETWORK),
     (ConfigError, ExitStatus.USAGE),
@@ -87,9 +92,14 @@ def hint(error: BaseException) -> str:
         return "check the credentials and the token URL (`belimo config`)"
     if isinstance(error, NotFound):
         return "check the id (`belimo devices` lists your devices and their data profiles)"
+    if isinstance(error, BadRequest):
+        return "check the options (dates, --resolution, datapoints); -v shows the server's answer"
     if isinstance(error, RateLimited):
         wait = f"wait {error.retry_after:g} s and " if error.retry_after else ""
-        return f"{wait}try again, or lower the request rate"
+        return (
+            f"{wait}try again; to pace requests set BELIMO_RATE_LIMIT (requests/s, e.g. 2) "
+            "or fewer BELIMO_MAX_WORKERS"
+        )
     if isinstance(error, ServerError):
         return "the server is failing; try again later (-v shows its answer)"
     if isinstance(error, APIError):

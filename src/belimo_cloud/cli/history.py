@@ -10,14 +10,19 @@ import typer
 from belimo_cloud.cli.devices import find_device, profile_of
 from belimo_cloud.cli.exit_codes import CommandError, ExitStatus
 from belimo_cloud.cli.options import (
+    DEFAULT_TZ,
     FormatOption,
+    FromOption,
     OutputOption,
+    ToOption,
+    TzOption,
     check_range,
     parse_resolution,
     parse_when,
     state_of,
 )
-from belimo_cloud.cli.render import emit
+from belimo_cloud.cli.progress import working
+from belimo_cloud.cli.render import OutputFormat, emit, warn
 from belimo_cloud.errors import DataError
 
 if TYPE_CHECKING:
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AGGREGATIONS",
+    "LARGE_FETCH",
     "FromOption",
     "ToOption",
     "check_aggregation",
@@ -37,18 +43,11 @@ __all__ = [
 AGGREGATIONS = ("last", "first", "min", "max", "avg", "mean", "sum", "count")
 
 
-FromOption = Annotated[
-    str | None,
-    typer.Option(
-        "--from", help="Start (inclusive): ISO date or time (UTC if no zone), or '30d' (ago)."
-    ),
-]
-ToOption = Annotated[
-    str | None, typer.Option("--to", help="End (exclusive), same forms as --from; default now.")
-]
 ResolutionOption = Annotated[
-    str, typer.Option("--resolution", "-r", help="Bucket size: 30s, 15m, 1h, 1d, 7d ...")
+    str, typer.Option("--resolution", "-r", help="Bucket size: 30s, 15m, 1h, 1d, 1h30m ...")
 ]
+# Past this many rows a fetch takes minutes and a table is unreadable: say so before fetching.
+LARGE_FETCH = 100_000
 AggregationOption = Annotated[
     str,
     typer.Option("--aggregation", "-a", help=f"Value per bucket: {', '.join(AGGREGATIONS)}."),
@@ -100,21 +99,37 @@ def history(  # noqa: PLR0917
     end: ToOption = None,
     resolution: ResolutionOption = "15m",
     aggregation: AggregationOption = "last",
+    tz: TzOption = DEFAULT_TZ,
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Fetch resampled history (long format: device_id, datapoint_id, timestamp, value)."""
+    """Fetch resampled history (long format: device_id, datapoint_id, timestamp, value).
+
+    Default range: the day before --to (default now). Dates without a zone are local time in
+    --tz. A table shows at most the first rows; --format csv -o FILE writes all of them.
+    """
     st = state_of(ctx)
     now = datetime.now(UTC)
-    stop = parse_when(end, "--to", now=now) or now
-    begin = parse_when(start, "--from", now=now) or stop - timedelta(days=1)
+    stop = parse_when(end, "--to", now=now, tz=tz) or now
+    begin = parse_when(start, "--from", now=now, tz=tz) or stop - timedelta(days=1)
     check_range(begin, stop)
     step = parse_resolution(resolution)
     how = check_aggregation(aggregation)
-    with st.client() as client:
+    chosen = st.format(fmt)
+    with st.client() as client, working("Fetching history") as step_to:
+        step_to("finding the device")
         found = find_device(client, device)
         definition = profile_of(client, found)
         points = resolve_datapoints(definition, datapoints)
+        expected = ((stop - begin) // step + 1) * len(points)
+        if expected > LARGE_FETCH:
+            warn(
+                f"about {expected:,} rows to fetch ({begin:%Y-%m-%d} to {stop:%Y-%m-%d} at "
+                f"{resolution}); this may take minutes. Narrow --from/--to or coarsen "
+                "--resolution"
+                + (", or use --format csv -o FILE" if chosen is OutputFormat.table else "")
+            )
+        step_to(f"{len(points)} datapoints of {found.name}")
         frame = client.history.timeseries(
             found.id,
             [dp.id for dp in points],
@@ -123,7 +138,7 @@ def history(  # noqa: PLR0917
             resolution=step,
             aggregation=how,
         )
-    emit(frame, st.format(fmt), st.out(output))
+    emit(frame, chosen, st.out(output))
 
 
 def register(app: typer.Typer) -> None:

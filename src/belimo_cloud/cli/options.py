@@ -3,32 +3,44 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 
+from belimo_cloud import grammar
 from belimo_cloud.cli.exit_codes import CommandError, ExitStatus
-from belimo_cloud.cli.render import OutputFormat
+from belimo_cloud.cli.render import OutputFormat, warn
+from belimo_cloud.errors import DataError
 
 if TYPE_CHECKING:
     from belimo_cloud.client import Client
     from belimo_cloud.config import Settings
 
 __all__ = [
+    "DEFAULT_TZ",
+    "DataProfileOption",
     "FormatOption",
+    "FromOption",
+    "LegacyProfileOption",
     "OutputOption",
     "State",
+    "ToOption",
+    "TzOption",
     "check_range",
+    "data_profile",
+    "not_in_future",
+    "parse_number",
     "parse_resolution",
     "parse_when",
     "state_of",
+    "tz_of",
 ]
+
+DEFAULT_TZ = grammar.DEFAULT_TZ
 
 FormatOption = Annotated[
     OutputFormat | None,
@@ -44,6 +56,57 @@ OutputOption = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write the output to this file instead of stdout."),
 ]
+FromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        help="Start (inclusive): ISO date or time (local time in --tz if no zone), "
+        "'today', or '30d' / '1h30m' (ago).",
+        show_default=False,
+    ),
+]
+ToOption = Annotated[
+    str | None,
+    typer.Option(
+        "--to",
+        help="End (exclusive), same forms as --from; default now.",
+        show_default=False,
+    ),
+]
+TzOption = Annotated[
+    str,
+    typer.Option(
+        "--tz",
+        help="IANA time zone of dates and times given without a zone (and of local periods).",
+    ),
+]
+DataProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--data-profile",
+        help="Only devices with this data profile (e.g. energyvalve3 or energyvalve3/1.2).",
+        show_default=False,
+    ),
+]
+# The old spelling, kept for one release: after a command `--profile` used to mean the data
+# profile, while before the command it names the settings profile.
+LegacyProfileOption = Annotated[
+    str | None, typer.Option("--profile", hidden=True, show_default=False)
+]
+
+
+def data_profile(new: str | None, old: str | None) -> str | None:
+    """The data profile from --data-profile, or from the old --profile with a warning."""
+    if old is None:
+        return new
+    warn(
+        "--profile after the command is deprecated and will be removed: use --data-profile "
+        f"{old} for the data profile (a settings profile goes before the command: "
+        f"belimo --profile NAME COMMAND)"
+    )
+    if new is not None and new != old:
+        raise CommandError(f"--data-profile {new!r} and --profile {old!r} disagree; give one")
+    return old
 
 
 @dataclass
@@ -113,44 +176,37 @@ def configure_logging(verbose: int) -> None:
         logger.setLevel(logging.DEBUG)
 
 
-_RELATIVE = re.compile(r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>[smhdw])(?:\s*ago)?$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_TIME_HINT = "use ISO 8601 such as 2018-01-01 or 2018-01-01T06:00:00Z, 'now', or '7d' (7 days ago)"
-
-
 def parse_when(
     value: str | None, option: str, *, now: datetime | None = None, tz: str | None = None
 ) -> datetime | None:
-    """A user's time: ISO date or date-time, 'now', 'today', or '7d' (ago); in UTC.
+    """A user's time in UTC (None stays None), in the shared grammar (``grammar.TIME_FORMS``).
 
-    A date or time without a zone is UTC, or local time in ``tz`` when given (the
-    calendar commands, where 2018-01-01 means local midnight).
+    A date or time without a zone is local time in ``tz`` (default Europe/Zurich): the same
+    calendar in every command and in the Python API.
     """
     if value is None:
         return None
-    text = value.strip()
-    current = now or datetime.now(UTC)
-    lowered = text.lower()
-    if lowered == "now":
-        return current
-    if lowered == "today":
-        return datetime.combine(current.date(), datetime.min.time(), UTC)
-    relative = _RELATIVE.match(lowered)
-    if relative:
-        seconds = float(relative["n"]) * _UNIT_SECONDS[relative["unit"]]
-        return current - timedelta(seconds=seconds)
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            parsed = datetime(day.year, day.month, day.day)
-        else:
-            parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"{option}: {value!r} is not a date or time; {_TIME_HINT}") from None
-    if parsed.tzinfo is None:
-        zone = ZoneInfo(tz) if tz else UTC
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
+        return grammar.parse_time(value, tz=tz_of(tz), now=now, what=option)
+    except DataError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def tz_of(tz: str | None, option: str = "--tz") -> tzinfo:
+    """The zone named by --tz (default Europe/Zurich); a usage error for an unknown name."""
+    try:
+        return grammar.zone(tz, what=option)
+    except DataError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def not_in_future(moment: datetime | None, option: str, *, now: datetime) -> None:
+    """Refuse a time after ``now`` (a sync cannot store what has not happened)."""
+    if moment is not None and moment > now + _CLOCK_SKEW:
+        raise CommandError(f"{option} ({_iso(moment)}) is in the future; leave it out to mean now")
+
+
+_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def check_range(start: datetime | None, end: datetime | None) -> None:
@@ -165,19 +221,33 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-_RESOLUTION = re.compile(r"^(?P<n>\d+)\s*(?P<unit>s|m|min|h|d|w)$")
-
-
 def parse_resolution(value: str, option: str = "--resolution") -> timedelta:
-    """A bucket size such as 15m, 1h, 1d or 30s."""
-    match = _RESOLUTION.match(value.strip().lower())
-    if not match or int(match["n"]) == 0:
-        raise CommandError(
-            f"{option}: {value!r} is not a duration; use a number and a unit, "
-            "such as 30s, 15m, 1h, 1d or 7d"
+    """A bucket size such as 30s, 15m, 1h, 1d or 1h30m (the grammar the library uses too)."""
+    try:
+        return grammar.parse_duration(value, what=option)
+    except DataError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def parse_number(
+    value: str,
+    option: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: bool = False,
+) -> float:
+    """A finite number within bounds, as a usage error naming ``option`` otherwise."""
+    try:
+        return grammar.parse_number(
+            value,
+            what=option,
+            minimum=minimum,
+            maximum=maximum,
+            exclusive_minimum=exclusive_minimum,
         )
-    unit = "m" if match["unit"] == "min" else match["unit"]
-    return timedelta(seconds=int(match["n"]) * _UNIT_SECONDS[unit])
+    except DataError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def require(condition: bool, message: str, status: ExitStatus = ExitStatus.USAGE) -> None:

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -23,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 __all__ = [
+    "TABLE_LIMIT",
     "OutputFormat",
     "detail",
     "emit",
@@ -31,12 +33,17 @@ __all__ = [
     "note",
     "progress_stream",
     "records",
+    "redact",
     "say",
     "stderr_console",
+    "warn",
 ]
 
 # Wide enough that a piped table never wraps a cell.
 _PIPE_WIDTH = 10_000
+# A table on stdout is for reading: past this many rows it shows the first ones and says how to
+# get all of them (JSON, CSV and -o FILE always carry every row).
+TABLE_LIMIT = 1_000
 
 
 class OutputFormat(StrEnum):
@@ -76,6 +83,8 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, datetime):
+        if _is_missing(value):  # pandas NaT is a datetime too (a device never seen)
+            return None
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         text = value.astimezone(UTC).isoformat()
@@ -181,8 +190,18 @@ def emit(
     ``table_columns`` narrows the table view only; JSON and CSV always carry ``columns``.
     """
     chosen = table_columns if fmt is OutputFormat.table and table_columns else columns
+    total = len(data) if hasattr(data, "__len__") else None
+    capped = fmt is OutputFormat.table and output is None and (total or 0) > TABLE_LIMIT
+    if capped:
+        data = data.head(TABLE_LIMIT) if hasattr(data, "head") else list(data)[:TABLE_LIMIT]
     rows = records(data, chosen)
     _write(_format(rows, fmt, title), output, len(rows), fmt)
+    if capped:
+        # After the table, where the reader's eye ends up.
+        warn(
+            f"showing the first {TABLE_LIMIT:,} of {total:,} rows; "
+            "use --format csv -o FILE (or --format json) for all of them"
+        )
 
 
 def emit_record(record: Mapping[str, Any], fmt: OutputFormat, output: Path | None = None) -> None:
@@ -215,25 +234,47 @@ def _write(rendered: str | Table, output: Path | None, count: int, fmt: OutputFo
     note(f"wrote {count} row{'s' if count != 1 else ''} ({fmt.value}) to {output}")
 
 
+# Every URL in a message, to the next blank: the config's redaction masks its user info.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
+
+
+def redact(text: str) -> str:
+    """``text`` with the user info (``user:password@``) of every URL in it masked."""
+    from belimo_cloud.config import redact_url
+
+    return _URL.sub(lambda match: redact_url(match.group(0)), text)
+
+
+def _put(stream: TextIO, text: str) -> None:
+    """Write text that may hold undecodable bytes from argv (surrogates) without failing."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
+    stream.flush()
+
+
 def say(text: str = "") -> None:
     """A line of the command's own story on stdout (the demo, summaries)."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    _put(sys.stdout, text + "\n")
 
 
 def note(text: str) -> None:
     """A one-line remark on stderr (where a file went, what was skipped)."""
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
+    _put(sys.stderr, redact(text) + "\n")
+
+
+def warn(text: str) -> None:
+    """A one-line warning on stderr: the command goes on, but the user should know."""
+    _put(sys.stderr, "warning: " + redact(" ".join(text.split())) + "\n")
 
 
 def error(text: str) -> None:
-    """The one line that explains a failure, on stderr."""
-    sys.stderr.write("error: " + " ".join(text.split()) + "\n")
-    sys.stderr.flush()
+    """The one line that explains a failure, on stderr (URL passwords redacted)."""
+    _put(sys.stderr, "error: " + redact(" ".join(text.split())) + "\n")
 
 
 def detail(text: str) -> None:
     """Extra lines shown with -v."""
-    sys.stderr.write(text.rstrip("\n") + "\n")
-    sys.stderr.flush()
+    _put(sys.stderr, redact(text.rstrip("\n")) + "\n")

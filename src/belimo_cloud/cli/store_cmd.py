@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -13,19 +14,26 @@ import typer
 from belimo_cloud.cli.exit_codes import CommandError, ExitStatus
 from belimo_cloud.cli.history import (
     AggregationOption,
-    FromOption,
     ResolutionOption,
-    ToOption,
     check_aggregation,
 )
 from belimo_cloud.cli.options import (
+    DEFAULT_TZ,
+    DataProfileOption,
     FormatOption,
+    FromOption,
+    LegacyProfileOption,
     OutputOption,
+    ToOption,
+    TzOption,
     check_range,
+    data_profile,
+    not_in_future,
     parse_resolution,
     parse_when,
     state_of,
 )
+from belimo_cloud.cli.progress import working
 from belimo_cloud.cli.render import emit, emit_record, note, progress_stream
 from belimo_cloud.errors import DataError
 
@@ -35,6 +43,17 @@ StoreOption = Annotated[
     Path | None,
     typer.Option(
         "--store", help="Store file (DuckDB); default: belimo/store.duckdb in the user data dir."
+    ),
+]
+
+SyncFromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        help="Start (inclusive): ISO date or time (local time in --tz if no zone), '30d' "
+        "(ago), or 'first' (each device's first data). Default: where the store stops, "
+        "else the last 30 days.",
+        show_default=False,
     ),
 ]
 
@@ -53,9 +72,8 @@ def sync(  # noqa: PLR0917
     search: Annotated[
         str | None, typer.Option(help="Devices whose display name or serial contain this.")
     ] = None,
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="Only devices with this data profile.")
-    ] = None,
+    dataprofile: DataProfileOption = None,
+    old_profile: LegacyProfileOption = None,
     state: Annotated[
         str | None, typer.Option(help="registered, unregistered or all (registration state).")
     ] = None,
@@ -69,32 +87,43 @@ def sync(  # noqa: PLR0917
             "power, flow, supply_temperature, return_temperature ...)."
         ),
     ] = "heating_energy",
-    start: FromOption = None,
+    start: SyncFromOption = None,
     end: ToOption = None,
     resolution: ResolutionOption = "15m",
     aggregation: AggregationOption = "last",
+    tz: TzOption = DEFAULT_TZ,
     store: StoreOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Fetch what the store lacks (plus a settled horizon) for the selected devices."""
+    """Fetch what the store lacks (plus a settled horizon) for the selected devices.
+
+    Without --from, series already stored continue from where they are and new ones get the
+    last 30 days; `--from first` fetches each device's whole history. The plan is printed
+    before the first request. Dates without a zone are local time in --tz.
+    """
     from belimo_cloud.store import Store
-    from belimo_cloud.syncer import auto_progress
+    from belimo_cloud.syncer import DEFAULT_SPAN, auto_progress
     from belimo_cloud.syncer import sync as run_sync
 
     st = state_of(ctx)
-    begin = parse_when(start, "--from")
-    stop = parse_when(end, "--to")
+    now = datetime.now(UTC)
+    whole = start is not None and start.strip().lower() == "first"
+    begin = None if whole else parse_when(start, "--from", now=now, tz=tz)
+    stop = parse_when(end, "--to", now=now, tz=tz)
+    not_in_future(begin, "--from", now=now)
+    not_in_future(stop, "--to", now=now)
     check_range(begin, stop)
     parse_resolution(resolution)
     how = check_aggregation(aggregation)
+    chosen_profile = data_profile(dataprofile, old_profile)
     names = tuple(p.strip() for p in datapoints.split(",") if p.strip())
     with st.client() as client, Store(store) as target, _unknown_datapoint_is_not_found():
         report = run_sync(
             client,
             target,
             search=search,
-            profile=profile,
+            profile=chosen_profile,
             state=state.upper() if state else None,
             device_ids=device or None,
             datapoints=names,
@@ -103,6 +132,7 @@ def sync(  # noqa: PLR0917
             resolution=resolution,
             aggregation=how,
             progress=auto_progress(progress_stream()),
+            default_span=None if whole else DEFAULT_SPAN,
         )
     emit_record(report.to_dict(), st.format(fmt), st.out(output))
 
@@ -126,18 +156,20 @@ def export(  # noqa: PLR0917
     ] = None,
     start: FromOption = None,
     end: ToOption = None,
+    tz: TzOption = DEFAULT_TZ,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing target.")] = False,
 ) -> None:
     """Export stored samples in long format (device_id, datapoint_id, timestamp, value ...)."""
     from belimo_cloud.store import Store, default_store_path
 
-    begin = parse_when(start, "--from")
-    stop = parse_when(end, "--to")
+    begin = parse_when(start, "--from", tz=tz)
+    stop = parse_when(end, "--to", tz=tz)
     check_range(begin, stop)
     path = store if store is not None else default_store_path()
     if not path.exists():
         raise CommandError(f"store {path} does not exist; fill it with `belimo sync` first")
-    with Store(path) as source:
+    with Store(path) as source, working("Exporting") as step:
+        step(f"{fmt.value} to {output}")
         rows = source.export(
             output,
             fmt.value,

@@ -1,19 +1,24 @@
 """Times and durations as the API writes them: ISO-8601 UTC with ``Z``, and "15m"-style resolutions.
 
 Every public function accepts what users naturally have (datetime, ISO string, pandas
-Timestamp, epoch milliseconds; "15m" or a timedelta) and raises DataError for anything else,
-so that a typo never reaches the server as a confusing 400.
+Timestamp, epoch milliseconds; "15m", "1h30m" or a timedelta) and raises DataError for anything
+else, so that a typo never reaches the server as a confusing 400. The spellings are those of
+``belimo_cloud.grammar``, shared with the command line.
+
+Calendar rule: a date or time without a zone is local time in ``tz`` (default Europe/Zurich),
+in the library as on the command line: ``client.history.timeseries(dev, dps, "2018-01-01",
+"2018-02-01")`` covers local January. Give ``Z`` or an offset (or an aware datetime) for UTC.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from belimo_cloud.errors import DataError
+from belimo_cloud import grammar
 
 __all__ = [
+    "DEFAULT_TZ",
     "EPOCH",
     "floor_to_grid",
     "format_resolution",
@@ -24,27 +29,7 @@ __all__ = [
 ]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-_UNIT_SECONDS = {
-    "s": 1,
-    "sec": 1,
-    "second": 1,
-    "seconds": 1,
-    "m": 60,
-    "min": 60,
-    "minute": 60,
-    "minutes": 60,
-    "h": 3600,
-    "hour": 3600,
-    "hours": 3600,
-    "d": 86400,
-    "day": 86400,
-    "days": 86400,
-    "w": 604800,
-    "week": 604800,
-    "weeks": 604800,
-}
-_PART = re.compile(r"(\d+)\s*([a-z]+)")
+DEFAULT_TZ = grammar.DEFAULT_TZ
 _FORMAT_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
 
@@ -53,42 +38,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_time(value: Any) -> datetime:
+def parse_time(value: Any, *, tz: str | tzinfo | None = None) -> datetime:
     """Turn a datetime, ISO string, pandas Timestamp, date or epoch milliseconds into UTC.
 
-    Naive times are taken as UTC (the API speaks UTC only).
+    A time without a zone is local time in ``tz`` (default Europe/Zurich); strings may also
+    be "now", "today" or a duration ago ("7d", "1h30m"). Times lie in 1970-2200.
     """
-    if isinstance(value, bool):
-        raise DataError(f"not a time: {value!r}; give a datetime, an ISO string or epoch ms")
-    if isinstance(value, datetime):
-        dt: datetime = value
-        if hasattr(dt, "to_pydatetime"):  # pandas Timestamp: drop nanoseconds explicitly
-            dt = dt.to_pydatetime(warn=False)
-        return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, int | float):
-        try:
-            return EPOCH + timedelta(milliseconds=float(value))
-        except (OverflowError, ValueError) as exc:
-            raise DataError(f"epoch milliseconds out of range: {value!r}") from exc
-    if isinstance(value, str):
-        text = value.strip()
-        if text.lower() == "now":
-            return utcnow()
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise DataError(
-                f"cannot read {value!r} as a time; use ISO-8601 such as 2025-01-31T00:00:00Z"
-            ) from exc
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    type_name = type(value).__name__
-    if type_name == "datetime64":  # numpy scalar, without importing numpy here
+    if type(value).__name__ == "datetime64":  # numpy scalar, without importing numpy here
         import pandas as pd
 
-        return parse_time(pd.Timestamp(value))
-    raise DataError(f"not a time: {value!r}; give a datetime, an ISO string or epoch ms")
+        value = pd.Timestamp(value)
+    return grammar.parse_time(value, tz=tz, what="time")
 
 
 def format_time(value: Any) -> str:
@@ -102,30 +62,10 @@ def format_time(value: Any) -> str:
 def parse_resolution(value: Any) -> timedelta:
     """Turn "15m", "1h", "1d", "30s", "7d", "1h30m" or a timedelta into a positive timedelta.
 
-    The API's buckets are whole seconds, so finer durations are refused.
+    The API's buckets are whole seconds, so finer durations are refused; so are durations
+    beyond grammar.MAX_DURATION.
     """
-    if isinstance(value, timedelta):
-        td = timedelta(seconds=value.total_seconds())  # pandas Timedelta -> plain timedelta
-    elif isinstance(value, str):
-        text = value.strip().lower().replace(" ", "")
-        parts = _PART.findall(text)
-        if not text or "".join(n + u for n, u in parts) != text:
-            raise DataError(f"cannot read resolution {value!r}; use e.g. 30s, 15m, 1h, 1d, 7d")
-        seconds = 0
-        for number, unit in parts:
-            if unit not in _UNIT_SECONDS:
-                raise DataError(
-                    f"unknown unit {unit!r} in resolution {value!r}; use s, m, h, d or w"
-                )
-            seconds += int(number) * _UNIT_SECONDS[unit]
-        td = timedelta(seconds=seconds)
-    else:
-        raise DataError(f"not a resolution: {value!r}; give e.g. '15m' or a timedelta")
-    if td <= timedelta(0):
-        raise DataError(f"resolution must be positive, got {value!r}")
-    if td.microseconds:
-        raise DataError(f"resolution must be whole seconds, got {value!r}")
-    return td
+    return grammar.parse_duration(value, what="resolution")
 
 
 def format_resolution(value: Any) -> str:

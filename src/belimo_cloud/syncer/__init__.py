@@ -9,9 +9,10 @@ from belimo_cloud.syncer.progress import (
     auto_progress,
 )
 from belimo_cloud.syncer.report import SyncReport
-from belimo_cloud.syncer.run import SyncInterrupted, sync
+from belimo_cloud.syncer.run import DEFAULT_SPAN, SyncInterrupted, sync
 
 __all__ = [
+    "DEFAULT_SPAN",
     "ChunkRequest",
     "LogProgress",
     "NullProgress",

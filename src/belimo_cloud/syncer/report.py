@@ -29,6 +29,17 @@ class SyncReport:
     up_to_date: int = 0  # series that lacked nothing outside the settled horizon
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (device_id, reason)
     interrupted: bool = False
+    start: str = ""  # ISO UTC: the earliest time any series must cover ('' before planning)
+    end: str = ""  # ISO UTC: the latest
+
+    def plan(self) -> str:
+        """One line for people, before the first request: what will be fetched."""
+        span = f" from {self.start} to {self.end}" if self.start else ""
+        return (
+            f"plan: {self.devices} devices, {self.series} series{span} at {self.resolution} "
+            f"({self.aggregation}): {self.planned_requests} requests "
+            f"({self.up_to_date} series up to date)"
+        )
 
     @property
     def points_stored(self) -> int:

@@ -31,13 +31,16 @@ from belimo_cloud.syncer.selection import Selection, Target, select
 if TYPE_CHECKING:
     from belimo_cloud.client import Client
 
-__all__ = ["DEFAULT_START", "PROBE_RESOLUTION", "SyncInterrupted", "sync"]
+__all__ = ["DEFAULT_SPAN", "DEFAULT_START", "PROBE_RESOLUTION", "SyncInterrupted", "sync"]
 
 # Where the search for a device's first data begins, and where a sync starts when the server
 # cannot answer that search (the emulated fleet's history starts 2017-01-01 too).
 DEFAULT_START = datetime(2017, 1, 1, tzinfo=UTC)
 PROBE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 PROBE_RESOLUTION = timedelta(days=7)
+# What `belimo sync` fetches for a series the store does not hold yet when no --from is given:
+# bounded, so that a first sync takes seconds, not the fleet's whole history.
+DEFAULT_SPAN = timedelta(days=30)
 _AGGREGATION = re.compile(r"^[a-z]+$")
 
 
@@ -66,14 +69,18 @@ def sync(
     progress: SyncProgress | None = None,
     max_workers: int | None = None,
     now: Callable[[], datetime] | None = None,
+    default_span: timedelta | None = None,
 ) -> SyncReport:
     """Fetch what the store lacks for the selection, plus the settled horizon, and store it.
 
     Devices: ``search`` (display name or serial), ``profile`` ("energyvalve3/1.2" or
     "energyvalve3"), ``state`` (REGISTERED, UNREGISTERED, ALL), ``device_ids``. Datapoints:
     ids, default.names or semantic names (heating_energy, power, supply_temperature, ...),
-    resolved through each device's profile. ``start`` defaults to the device's first data
-    (found with one coarse request per device the first time) and ``end`` to now. The last
+    resolved through each device's profile. Without ``start``, a series the store holds
+    continues from what is stored; a new one starts at the device's first data (found with
+    one coarse request per device), or ``default_span`` before ``end`` when that is given
+    (the command line gives DEFAULT_SPAN). Times without a zone are local time in
+    Europe/Zurich (``client.timeutil``). ``end`` defaults to now. The last
     ``settled_horizon`` before now is fetched again on every run because late data arrives.
 
     Everything is checked before the first write: an unknown device (NotFound), datapoint or
@@ -110,7 +117,15 @@ def sync(
         report.skipped = list(selection.skipped)
         coverage = target_store.coverage(res_label, agg)
         ranges, probes = _ranges(
-            client, selection, coverage, lo=lo, hi=hi, res=res, agg=agg, report=report
+            client,
+            selection,
+            coverage,
+            lo=lo,
+            hi=hi,
+            res=res,
+            agg=agg,
+            report=report,
+            default_span=default_span,
         )
         report.probe_requests = probes
         settled_before = floor_to_grid(moment - horizon, res)
@@ -133,6 +148,8 @@ def sync(
         names = {d.id: d.name for d in selection.devices}
         for device_id, reason in report.skipped:
             sink.message(f"skipped {names.get(device_id, device_id)} ({device_id}): {reason}")
+        report.start, report.end = _span(ranges)
+        sink.message(report.plan())
         sink.start(devices=len(ranges), requests=len(the_plan.requests))
         started = True
 
@@ -181,8 +198,13 @@ def _ranges(
     res: timedelta,
     agg: str,
     report: SyncReport,
+    default_span: timedelta | None = None,
 ) -> tuple[list[DeviceRange], int]:
-    """The range each series must cover; finds first data where nothing says where it starts."""
+    """The range each series must cover; finds first data where nothing says where it starts.
+
+    With ``default_span``, a series nothing says anything about starts that long before ``hi``
+    instead (no search).
+    """
     ranges: list[DeviceRange] = []
     probes = 0
     for target in selection.targets:
@@ -194,6 +216,8 @@ def _ranges(
                 per_dp[dp] = (lo, hi)
             elif covered:
                 per_dp[dp] = (min(s for s, _ in covered), hi)
+            elif default_span is not None:
+                per_dp[dp] = (floor_to_grid(hi - default_span, res), hi)
             else:
                 unknown.append(dp)
         if unknown:
@@ -228,6 +252,20 @@ def _first_data(
         return {dp: max(fallback, DEFAULT_START) for dp in dps}, 1
     found = frame.dropna(subset=["value"]).groupby("datapoint_id")["timestamp"].min()
     return {str(dp): pd.Timestamp(ts).to_pydatetime() for dp, ts in found.items()}, 1
+
+
+def _span(ranges: Sequence[DeviceRange]) -> tuple[str, str]:
+    """The overall [start, end) of the ranges, as ISO text for the report ('' when empty)."""
+    intervals = [iv for r in ranges for iv in r.ranges.values()]
+    if not intervals:
+        return "", ""
+    lo = min(s for s, _ in intervals)
+    hi = max(e for _, e in intervals)
+    return _iso(lo), _iso(hi)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _close(

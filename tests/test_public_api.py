@@ -11,6 +11,7 @@ PUBLIC = [
     "BelimoError",
     "Client",
     "ConfigError",
+    "CounterPolicy",
     "DataError",
     "DataProfile",
     "Datapoint",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from belimo_cloud.analysis import consumption, consumption_frame
+from belimo_cloud.analysis import CounterPolicy, consumption, consumption_frame
 from belimo_cloud.client import (
     Client,
     Datapoint,
@@ -54,6 +54,7 @@ __all__ = [
     "BelimoError",
     "Client",
     "ConfigError",
+    "CounterPolicy",
     "DataError",
     "DataProfile",
     "Datapoint",

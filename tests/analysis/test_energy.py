@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from belimo_cloud.analysis import (
+    CounterPolicy,
     consumption,
     consumption_frame,
     counter_events,
@@ -67,11 +68,14 @@ def test_meter_replacement_continues_from_the_new_counter() -> None:
     # 100, 101, 102, then a new meter reading 0.5, 1.5, 2.5 (hourly, kWh)
     counter = hourly("2018-01-01 23:00", [100, 101, 102, 0.5, 1.5, 2.5])
     out = consumption(counter)
-    # 1 + 1 + 0.5 (the new meter counted from 0) + 1 + 1
-    assert out["consumption"].iloc[0] == pytest.approx(4.5)
+    # 1 + 1 + 1 (the drop's hour at the surrounding rate) + 1 + 1
+    assert out["consumption"].iloc[0] == pytest.approx(5.0)
     assert out["quality"].iloc[0] == "reset,partial"
     first = consumption(counter, reset="first")
     assert first["consumption"].iloc[0] == pytest.approx(4.0)
+    # The new meter counted from zero: its first reading, 0.5.
+    zero = consumption(counter, policy=CounterPolicy(reset_policy="zero"))
+    assert zero["consumption"].iloc[0] == pytest.approx(4.5)
     events = counter_events(counter)
     assert list(events["kind"]) == ["reset"]
     assert events["time"].iloc[0] == counter.index[3]
@@ -84,14 +88,14 @@ def test_zero_glitch_is_ignored_without_spike() -> None:
     out = consumption(counter, freq="h")
     # The glitch reading is treated as absent: the counter rises 11 -> 13 over 2 hours.
     assert list(out["consumption"]) == pytest.approx([1.0, 1.0, 1.0, 1.0])
-    assert out["quality"].iloc[1] == "ok"
-    assert out["quality"].iloc[2] == "glitch"
+    # The zero reading sits on the boundary of two hours: both are interpolated across it.
+    assert list(out["quality"]) == ["ok", "outage", "outage", "ok"]
     day = consumption(counter)
     assert day["consumption"].iloc[0] == pytest.approx(4.0)
-    assert "glitch" in day["quality"].iloc[0]
+    assert "outage" in day["quality"].iloc[0]
     assert "reset" not in day["quality"].iloc[0]
     events = counter_events(counter)
-    assert list(events["kind"]) == ["glitch"]
+    assert list(events["kind"]) == ["outage"]
     assert events["time"].iloc[0] == counter.index[2]
 
 
@@ -99,7 +103,7 @@ def test_nan_glitch_is_ignored() -> None:
     counter = hourly("2018-01-01 23:00", [10, 11, np.nan, 13, 14])
     out = consumption(counter)
     assert out["consumption"].iloc[0] == pytest.approx(4.0)
-    assert "glitch" in out["quality"].iloc[0]
+    assert "outage" in out["quality"].iloc[0]
     assert "gap" not in out["quality"].iloc[0]
 
 
@@ -108,14 +112,14 @@ def test_multi_sample_dip_is_a_glitch() -> None:
     out = consumption(counter)
     assert out["consumption"].iloc[0] == pytest.approx(3.0)
     assert "reset" not in out["quality"].iloc[0]
-    assert len(counter_events(counter)) == 2
+    assert list(counter_events(counter)["kind"]) == ["outage"]
 
 
 def test_spike_up_is_a_glitch() -> None:
     counter = hourly("2018-01-01 23:00", [10, 11, 5000, 12, 13])
     out = consumption(counter)
     assert out["consumption"].iloc[0] == pytest.approx(3.0)
-    assert "glitch" in out["quality"].iloc[0]
+    assert "spike" in out["quality"].iloc[0]
 
 
 def test_gap_increase_is_kept_and_attributed_where_the_gap_ends() -> None:
@@ -198,16 +202,20 @@ def test_month_and_year_labels_are_local_starts() -> None:
 
 
 def test_implausible_jump_is_excluded_and_flagged() -> None:
-    # 10 kW valve: at most 10 kWh per hour (x1.5 margin); one step of 500 kWh.
-    counter = hourly("2018-01-01 23:00", [0, 5, 505, 510, 515])
+    # 10 kW valve: at most 10 kWh per hour (x1.5 margin); one step of 500 kWh that lasts.
+    counter = hourly("2018-01-01 23:00", [1, 5, 505, 510, 515])
     out = consumption(counter, max_power=10_000.0)
-    assert out["consumption"].iloc[0] == pytest.approx(15.0)
-    assert "jump" in out["quality"].iloc[0]
+    # The step's hour counts the surrounding rate (5 kWh/h) instead of 500 kWh.
+    assert out["consumption"].iloc[0] == pytest.approx(19.0)
+    assert "spike" in out["quality"].iloc[0]
     events = counter_events(counter, max_power=10_000.0)
-    assert list(events["kind"]) == ["jump"]
-    assert events["after"].iloc[0] == pytest.approx(500.0)
-    # Without the nominal power, the step is counted.
-    assert consumption(counter)["consumption"].iloc[0] == pytest.approx(515.0)
+    assert list(events["kind"]) == ["spike"]
+    assert events["after"].iloc[0] == pytest.approx(505.0)
+    # Without a nominal power the bound derived from the series' own steps catches it too.
+    assert consumption(counter)["consumption"].iloc[0] == pytest.approx(19.0)
+    # With the plausibility bound off, the step is counted.
+    plain = consumption(counter, policy=CounterPolicy(plausibility=False))
+    assert plain["consumption"].iloc[0] == pytest.approx(514.0)
 
 
 def test_rollover_adds_the_range_back() -> None:
@@ -301,17 +309,18 @@ def test_frame_matches_single_series() -> None:
     shuffled = consumption_frame(frame.sample(frac=1.0, random_state=3))
     pd.testing.assert_frame_equal(out, shuffled)
     events = counter_events_frame(frame)
-    assert set(events["kind"]) == {"reset", "glitch"}
+    assert set(events["kind"]) == {"reset", "outage"}
     assert set(events["device_id"]) == {"a", "b"}
 
 
 def test_frame_with_per_device_power_and_empty_input() -> None:
-    a = hourly("2018-01-01 23:00", [0, 5, 505, 510])
+    a = hourly("2018-01-01 23:00", [1, 5, 505, 510])
     frame = long_frame({"a": a, "b": a})
-    out = consumption_frame(frame, max_power={"a": 10_000.0})
+    plain = CounterPolicy(plausibility=False)
+    out = consumption_frame(frame, max_power={"a": 10_000.0}, policy=plain)
     totals = out.groupby("device_id")["consumption"].sum()
-    assert totals["a"] == pytest.approx(10.0)
-    assert totals["b"] == pytest.approx(510.0)
+    assert totals["a"] == pytest.approx(4.0 + 4.5 + 5.0)  # the step: median of 4 and 5 kWh/h
+    assert totals["b"] == pytest.approx(509.0)
     empty = consumption_frame(frame.iloc[:0])
     assert empty.empty
     assert "consumption" in empty.columns

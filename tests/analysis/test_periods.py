@@ -59,7 +59,7 @@ def test_events_of_bucket_starts_are_reported_at_bucket_starts() -> None:
     values = np.arange(8, dtype=float) * 3.6e6 + 1e9
     values[3] = 0.0
     events = counter_events(pd.Series(values, index=idx), resolution="1h")
-    assert list(events["kind"]) == ["glitch"]
+    assert list(events["kind"]) == ["outage"]
     assert events["time"].iloc[0] == pd.Timestamp("2018-01-17 23:00Z")
 
 

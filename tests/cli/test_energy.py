@@ -30,6 +30,8 @@ def test_days_from_the_api_across_dst(invoke: Invoke, on_emulator: str) -> None:
     assert [r["period"] for r in heating] == ["2018-03-24", "2018-03-25", "2018-03-26"]
     assert all(r["kwh"] > 0 and r["quality"] == "ok" and r["coverage"] == 1 for r in heating)
     assert {r["display_name"] for r in rows} == {f"Energieventil {VALVE}"}
+    # A heating valve's cooling counter never moves: no rows for it.
+    assert {r["direction"] for r in rows} == {"heating"}
 
 
 def test_weeks_and_months_in_every_format(invoke: Invoke, on_emulator: str) -> None:
@@ -113,3 +115,52 @@ def test_bad_zone_and_missing_store(invoke: Invoke, on_emulator: str, tmp_path: 
     result = invoke("energy", "--store", str(tmp_path / "none.duckdb"))
     assert result.exit_code == 1
     assert "belimo sync" in one_line(result.stderr)
+
+
+def test_the_designed_glitch_gives_no_implausible_hour(invoke: Invoke, on_emulator: str) -> None:
+    # The zero reading of 2018-01-17T23:55Z is the first reading of a window starting after it.
+    rows = rows_of(
+        invoke,
+        "--by",
+        "hour",
+        "--search",
+        "Heizung 4.OG Süd-Ost",
+        "--from",
+        "2018-01-18T01:00:00+01:00",
+        "--to",
+        "2018-01-18T07:00:00+01:00",
+    )
+    assert rows
+    assert all(r["direction"] == "heating" for r in rows)
+    ok_hours = [r["kwh"] for r in rows if r["quality"] == "ok"]
+    # No hour above twice the largest clean hour (the valve's own pace), none negative.
+    assert max(r["kwh"] for r in rows) <= 2 * max(ok_hours)
+    assert min(r["kwh"] for r in rows) >= 0
+    assert "outage" in rows[0]["quality"]
+
+
+def test_direction_and_counter_options(invoke: Invoke, on_emulator: str) -> None:
+    base = ("--by", "day", "--from", "2018-07-02", "--to", "2018-07-04")
+    both = rows_of(invoke, *base, "--search", "Energieventil")
+    cooling = rows_of(invoke, *base, "--search", "Energieventil", "--direction", "cooling")
+    assert cooling and {r["direction"] for r in cooling} == {"cooling"}
+    assert [r for r in both if r["direction"] == "cooling"] == cooling
+    names = [r["display_name"] for r in both]
+    assert names == sorted(names)
+    tight = rows_of(
+        invoke,
+        *base,
+        "--search",
+        VALVE,
+        "--direction",
+        "heating",
+        "--max-power",
+        "1",
+        "--reset-policy",
+        "first",
+        "--spread-gaps",
+    )
+    assert tight and all(r["kwh"] < 1 for r in tight)
+    result = invoke("energy", *base, "--reset-policy", "sometimes")
+    assert result.exit_code == 1  # a usage error, like a bad --tz
+    assert "reset-policy" in result.stderr

@@ -33,6 +33,7 @@ from belimo_cloud.analysis.hydronics import (
     time_at_vmax,
 )
 from belimo_cloud.analysis.periods import normalize_freq, period_bounds
+from belimo_cloud.analysis.policy import RESET_POLICIES, CounterPolicy
 from belimo_cloud.analysis.valves import VALVE_COLUMNS, valve_kpis
 
 __all__ = [
@@ -40,7 +41,9 @@ __all__ = [
     "COUNTER_NAMES",
     "EVENT_COLUMNS",
     "QUALITY_FLAGS",
+    "RESET_POLICIES",
     "VALVE_COLUMNS",
+    "CounterPolicy",
     "coil_saturation",
     "consumption",
     "consumption_frame",

@@ -1,75 +1,76 @@
-"""Cumulative counters cleaned into a non-negative energy curve: glitches, resets, gaps, jumps.
+"""Cumulative counters cleaned into a non-decreasing energy curve, in named stages.
 
 Works on many counters at once: parallel arrays of time (epoch ns, UTC) and value, sorted by
-group then time, with groups contiguous. The work is a few vectorised passes over all
-readings to find the rare places where something happens (a drop, a gap, a missing value, a
-jump); every correction is then sparse. The cleaned counter is the curve
+group then time, groups contiguous. The stages:
 
-    E(k) = v[k] - v[first of group] + (sum of step corrections up to k)
+1. **classify readings** (:mod:`.readings`): series statistics (jitter, plausibility bound,
+   cadence), outages, spikes, resets and rollovers, implausible rises;
+2. **segment**: the cleaned curve ``E`` as sparse corrections of the raw readings (a segment
+   break at each reset, the surrounding rate across it, the running maximum under jitter);
+3. **gaps**: intervals between used readings clearly longer than the series' cadence.
 
-at every accepted reading k (a masked glitch reading takes the value of the reading before
-it), so a period's consumption is E(end) - E(start): additive across periods by construction.
+Binning into calendar periods is done by :mod:`.engine` from the :class:`Scan` this returns.
+At every used reading ``k`` of a group the curve is
 
-The policy (DOMAIN.md section 2):
+    E(k) = w[k] - w[first used] + (sum of corrections up to k)
 
-- a short dip (at most ``glitch_max`` readings, e.g. a zero or NaN) that returns to the level
-  before is a glitch: its readings are ignored, no reset is counted, no spike; a single
-  reading above the next one while its neighbours are in order is a glitch too;
-- a lasting drop is a reset or meter replacement: the new counter is counted from zero
-  (``reset="zero"``) or from its first reading (``reset="first"``); never negative. A lasting
-  drop to 90 % of the level or more re-bases the counter instead (flagged glitch), because
-  counting it from zero would add almost the whole lifetime at once;
-- with ``rollover`` (the counter's wrap value, e.g. 2**32), a drop from the top quarter of
-  the range wraps: the range is added back;
-- an interval longer than ``gap`` without readings (or a run of more than ``glitch_max``
-  missing values) is a gap; its increase is kept;
-- with ``max_rate`` (counter units per second, e.g. the nominal power in W for a J counter),
-  an increase above ``max_rate * seconds * margin`` is a jump: excluded and reported.
+where ``w`` is the reading (or the running maximum where jitter dipped below it); an excluded
+reading takes the value interpolated in time between the used readings around it (flat when
+they are a gap and gaps are not spread). A period's consumption is ``E(end) - E(start)``, so
+periods add up exactly and nothing is ever negative. The policy is
+:class:`~belimo_cloud.analysis.policy.CounterPolicy`.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from belimo_cloud.errors import DataError
+from belimo_cloud.analysis.policy import CounterPolicy
+from belimo_cloud.analysis.readings import (
+    OUTAGE,
+    RESET,
+    ROLLOVER,
+    SPIKE,
+    Findings,
+    SeriesStats,
+    classify,
+    series_stats,
+)
 
 __all__ = [
     "FLAG_NAMES",
     "GAP",
-    "GLITCH",
-    "JUMP",
+    "OUTAGE",
     "PARTIAL",
     "RESET",
     "ROLLOVER",
+    "SPIKE",
     "Scan",
     "flag_names",
     "scan_counters",
 ]
 
-RESET = 1
-ROLLOVER = 2
-GLITCH = 4
-JUMP = 8
 GAP = 16
 PARTIAL = 32
+#: Flag bits and names, in the order they are listed in a ``quality`` text.
 FLAG_NAMES: tuple[tuple[int, str], ...] = (
     (RESET, "reset"),
     (ROLLOVER, "rollover"),
-    (GLITCH, "glitch"),
-    (JUMP, "jump"),
+    (SPIKE, "spike"),
+    (OUTAGE, "outage"),
     (GAP, "gap"),
     (PARTIAL, "partial"),
 )
-_REBASE_SHARE = 0.9
-_BLOCK = 1 << 22  # readings per block of the full passes (bounded temporaries)
+_NEIGHBOURS = 3  # intervals on each side that give the surrounding rate
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-B1 = npt.NDArray[np.bool_]
+_EMPTY = np.empty(0, dtype=np.int64)
 
 
 def flag_names(bits: int) -> str:
@@ -80,29 +81,35 @@ def flag_names(bits: int) -> str:
 
 @dataclass
 class Scan:
-    """Accepted readings of many counters plus the sparse corrections that clean them.
+    """Readings of many counters plus the sparse corrections that clean them.
 
-    ``t``/``v`` hold the finite readings, grouped; group ``g`` is ``[lo[g], hi[g])`` (empty when
-    it has none). ``adj_pos``/``adj_val`` are step corrections (added from that reading on).
-    ``mask_pos`` are glitch readings: E there is interpolated in time between ``mask_anchor``
-    (the reading before the glitch) and ``mask_next`` (the reading it came back at), as if
-    the glitch reading were absent.
-    ``gap_pos`` are readings that end a gap (the gap is ``(t[gap_prev], t[gap_pos])``).
-    ``events`` are the findings: index arrays ``group``, ``time``, ``end``, ``kind`` (a flag
-    bit), ``before``, ``after`` (counter units).
+    ``t``/``v`` are all readings, grouped (group ``g`` is ``[lo[g], hi[g])``); ``first`` and
+    ``last`` are each group's first and last used reading (-1: none). ``ov_pos``/``ov_val``
+    replace readings by the running maximum (jitter); ``adj_pos``/``adj_val`` are step
+    corrections added from that reading on; ``mask_pos`` are excluded readings with the used
+    readings around them (``mask_anchor``, ``mask_next``; -1 when none). ``gap_prev`` and
+    ``gap_pos`` are the used readings around each gap, ``gap_ends`` every reading index that
+    ends an interval inside a gap. ``events``: arrays ``group``, ``time``, ``end``, ``kind``,
+    ``before``, ``after``.
     """
 
     t: I64
     v: F64
     lo: I64
     hi: I64
+    first: I64
+    last: I64
+    ov_pos: I64
+    ov_val: F64
     adj_pos: I64
     adj_val: F64
     mask_pos: I64
     mask_anchor: I64
     mask_next: I64
-    gap_pos: I64
     gap_prev: I64
+    gap_pos: I64
+    gap_ends: I64
+    spread: bool
     events: dict[str, npt.NDArray[Any]]
 
     def energy_at(self, k: I64, group: I64) -> F64:
@@ -110,19 +117,36 @@ class Scan:
         k = np.asarray(k, dtype=np.int64)
         group = np.asarray(group, dtype=np.int64)
         out = self._plain(k, group)
-        if len(self.mask_pos):
-            idx = np.minimum(np.searchsorted(self.mask_pos, k), len(self.mask_pos) - 1)
-            hit = np.flatnonzero(self.mask_pos[idx] == k)
-            if len(hit):
-                a, b = self.mask_anchor[idx[hit]], self.mask_next[idx[hit]]
-                e_a, e_b = self._plain(a, group[hit]), self._plain(b, group[hit])
-                frac = (self.t[k[hit]] - self.t[a]) / (self.t[b] - self.t[a]).astype(np.float64)
-                out[hit] = e_a + frac * (e_b - e_a)
+        if not len(self.mask_pos):
+            return out
+        idx = np.minimum(np.searchsorted(self.mask_pos, k), len(self.mask_pos) - 1)
+        hit = np.flatnonzero(self.mask_pos[idx] == k)
+        if not len(hit):
+            return out
+        a, b = self.mask_anchor[idx[hit]], self.mask_next[idx[hit]]
+        g = group[hit]
+        e_a = np.where(a >= 0, self._plain(np.maximum(a, 0), g), 0.0)
+        e_b = np.where(b >= 0, self._plain(np.maximum(b, 0), g), e_a)
+        t_a = self.t[np.maximum(a, 0)]
+        t_b = self.t[np.maximum(b, 0)]
+        span = np.maximum(t_b - t_a, 1).astype(np.float64)
+        frac = np.where((a >= 0) & (b >= 0), (self.t[k[hit]] - t_a) / span, 0.0)
+        if not self.spread and len(self.gap_ends):
+            frac = np.where(np.isin(k[hit], self.gap_ends), 0.0, frac)
+        out[hit] = e_a + frac * (e_b - e_a)
+        return out
+
+    def _value(self, k: I64) -> F64:
+        out = np.asarray(self.v[k], dtype=np.float64)
+        if len(self.ov_pos):
+            idx = np.minimum(np.searchsorted(self.ov_pos, k), len(self.ov_pos) - 1)
+            hit = self.ov_pos[idx] == k
+            out = np.where(hit, self.ov_val[idx], out)
         return out
 
     def _plain(self, k: I64, group: I64) -> F64:
-        base = self.lo[group]
-        out = self.v[k] - self.v[base]
+        base = np.maximum(self.first[group], 0)
+        out = self._value(k) - self._value(base)
         if len(self.adj_pos):
             cum = np.concatenate(([0.0], np.cumsum(self.adj_val)))
             out = out + cum[np.searchsorted(self.adj_pos, k, side="right")]
@@ -130,8 +154,163 @@ class Scan:
         return np.asarray(out, dtype=np.float64)
 
 
-def _sorted_unique(a: npt.NDArray[Any]) -> I64:
-    return np.unique(np.asarray(a, dtype=np.int64))
+def _alive_bounds(lo: I64, hi: I64, excluded: set[int]) -> tuple[I64, I64]:
+    """Each group's first and last used reading (-1 when it has none)."""
+    first = np.where(hi > lo, lo, -1).astype(np.int64)
+    last = np.where(hi > lo, hi - 1, -1).astype(np.int64)
+    if not excluded:
+        return first, last
+    for g in range(len(lo)):
+        a, b = int(lo[g]), int(hi[g])
+        f = a
+        while f < b and f in excluded:
+            f += 1
+        z = b - 1
+        while z >= a and z in excluded:
+            z -= 1
+        first[g], last[g] = (f, z) if f < b else (-1, -1)
+    return first, last
+
+
+def _masks(found: Findings, lo: I64, hi: I64) -> tuple[I64, I64, I64]:
+    """Excluded readings (sorted) with the used readings before and after each run."""
+    if not found.excluded:
+        return _EMPTY, _EMPTY, _EMPTY
+    pos = np.sort(np.fromiter(found.excluded, dtype=np.int64))
+    g = np.searchsorted(hi, pos, side="right")
+    new_run = np.ones(len(pos), dtype=bool)
+    new_run[1:] = (np.diff(pos) != 1) | (g[1:] != g[:-1])
+    run = np.cumsum(new_run) - 1
+    heads = pos[new_run]
+    tails = pos[np.append(np.flatnonzero(new_run)[1:] - 1, len(pos) - 1)]
+    g_run = g[new_run]
+    before = np.where(heads - 1 >= lo[g_run], heads - 1, -1)
+    after = np.where(tails + 1 < hi[g_run], tails + 1, -1)
+    return pos, before[run].astype(np.int64), after[run].astype(np.int64)
+
+
+def _running_max(v: F64, lo: I64, hi: I64, found: Findings) -> tuple[I64, F64]:
+    """Readings under their segment's running maximum (jitter) and that maximum."""
+    pos: list[I64] = []
+    val: list[F64] = []
+    cuts = sorted(found.breaks)
+    for g in sorted(found.jitter_groups):
+        a, b = int(lo[g]), int(hi[g])
+        inner = [c for c in cuts if a < c < b]
+        for s, e in zip([a, *inner], [*inner, b], strict=True):
+            seg = v[s:e].copy()
+            for i in found.excluded.intersection(range(s, e)) if found.excluded else ():
+                seg[i - s] = np.nan
+            top = np.fmax.accumulate(seg)
+            under = np.flatnonzero(seg < top)
+            if len(under):
+                pos.append(under + s)
+                val.append(top[under])
+    if not pos:
+        return _EMPTY, np.empty(0)
+    return np.concatenate(pos), np.concatenate(val)
+
+
+def _interval_energy(
+    sc: Scan,
+    k: int,
+    q: int,
+    *,
+    g: int,
+    kind: int,
+    found: Findings,
+    bound: float,
+    policy: CounterPolicy,
+) -> float:
+    """What the interval (q, k) of a reset, rollover or lasting jump contributes [unit]."""
+    if kind == ROLLOVER:
+        assert policy.rollover is not None
+        return float(sc.v[k] + policy.rollover - sc.v[q])
+    dt = (sc.t[k] - sc.t[q]) / 1e9
+    cap = bound * dt
+    if kind == RESET and policy.reset_policy == "first":
+        return 0.0
+    if kind == RESET and policy.reset_policy == "zero":
+        return float(min(max(sc.v[k], 0.0), cap))
+    # The surrounding rate: the median of the used intervals next to it.
+    alive = [
+        i
+        for i in range(
+            max(int(sc.lo[g]), q - 2 * _NEIGHBOURS), min(int(sc.hi[g]), k + 2 * _NEIGHBOURS + 1)
+        )
+        if i not in found.excluded
+    ]
+    rates: list[float] = []
+    for a, b in itertools.pairwise(alive):
+        if b == k or b in found.breaks or b in found.jumps:
+            continue
+        wa, wb = sc._value(np.array([a, b], dtype=np.int64))
+        rates.append(max(float(wb - wa), 0.0) / ((sc.t[b] - sc.t[a]) / 1e9))
+    if not rates:
+        return 0.0
+    return float(min(float(np.median(rates)) * dt, cap))
+
+
+def _segment(sc: Scan, found: Findings, stats: SeriesStats, policy: CounterPolicy) -> None:
+    """Stage 2: corrections at each segment break and lasting jump, jitter flattened."""
+    sc.ov_pos, sc.ov_val = _running_max(sc.v, sc.lo, sc.hi, found)
+    pos: list[int] = []
+    val: list[float] = []
+    hi = sc.hi
+    for k in sorted([*found.breaks, *found.jumps]):
+        g = int(np.searchsorted(hi, k, side="right"))
+        q = k - 1
+        while q in found.excluded:
+            q -= 1
+        kind = found.breaks.get(k, SPIKE)
+        energy = _interval_energy(
+            sc, k, q, g=g, kind=kind, found=found, bound=float(stats.bound[g]), policy=policy
+        )
+        wq, wk = sc._value(np.array([q, k], dtype=np.int64))
+        pos.append(k)
+        val.append(energy - float(wk - wq))
+    sc.adj_pos = np.asarray(pos, dtype=np.int64)
+    sc.adj_val = np.asarray(val, dtype=np.float64)
+
+
+def _gaps(sc: Scan, found: Findings, stats: SeriesStats, policy: CounterPolicy) -> None:
+    """Stage 3: intervals between used readings longer than the gap threshold."""
+    fixed = policy.gap_ns
+    prev: list[int] = []
+    ends: list[int] = []
+    for g in range(len(sc.lo)):
+        a, b = int(sc.lo[g]), int(sc.hi[g])
+        if b - a < 2:
+            continue
+        limit = fixed if fixed is not None else policy.gap_factor * float(stats.cadence[g])
+        hit = np.flatnonzero(np.diff(sc.t[a:b]) > limit) + a + 1
+        for k in hit.tolist():
+            if k not in found.excluded and k - 1 not in found.excluded:
+                prev.append(k - 1)
+                ends.append(k)
+    mp, ma, mn = sc.mask_pos, sc.mask_anchor, sc.mask_next
+    if len(mp):
+        heads = np.flatnonzero(np.diff(ma, prepend=-2) != 0)
+        for h in heads.tolist():
+            p, e = int(ma[h]), int(mn[h])
+            if p < 0 or e < 0:
+                continue
+            g = int(np.searchsorted(sc.hi, e, side="right"))
+            limit = fixed if fixed is not None else policy.gap_factor * float(stats.cadence[g])
+            if sc.t[e] - sc.t[p] > limit:
+                prev.append(p)
+                ends.append(e)
+    order = np.argsort(np.asarray(ends, dtype=np.int64), kind="stable")
+    sc.gap_prev = np.asarray(prev, dtype=np.int64)[order]
+    sc.gap_pos = np.asarray(ends, dtype=np.int64)[order]
+    if len(sc.gap_pos):
+        counts = sc.gap_pos - sc.gap_prev
+        sc.gap_ends = np.repeat(sc.gap_prev + 1, counts) + (
+            np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        )
+    for p, e in zip(sc.gap_prev.tolist(), sc.gap_pos.tolist(), strict=True):
+        g = int(np.searchsorted(sc.hi, e, side="right"))
+        found.event(g, GAP, (sc.t[p], sc.t[e]), (sc.v[p], sc.v[e]))
 
 
 def scan_counters(
@@ -139,151 +318,46 @@ def scan_counters(
     times: I64,
     values: F64,
     *,
-    gap_ns: int,
-    glitch_max: int = 3,
-    reset: str = "zero",
-    rollover: float | None = None,
-    max_rate: float | F64 | None = None,
-    margin: float = 1.5,
+    policy: CounterPolicy,
+    max_rate: F64 | None = None,
 ) -> Scan:
-    """Find glitches, resets, rollovers, gaps and jumps in grouped, time-sorted counters.
+    """Classify, segment and find gaps in grouped, time-sorted counters.
 
     ``group_starts`` are the first index of each group plus ``len(times)`` at the end; times
-    are strictly increasing within a group. ``max_rate`` is a scalar or one value per group
-    [counter unit / s], NaN when unknown.
+    are strictly increasing within a group. ``max_rate`` is one nominal rate per group
+    [counter unit / s], NaN where unknown (then the bound is derived from the series).
     """
-    if reset not in ("zero", "first"):
-        raise DataError(f"reset policy must be 'zero' or 'first', got {reset!r}")
-    # Gaps in the timestamps themselves (before dropping missing values).
-    raw_gap = _gaps_in_times(times, group_starts, gap_ns)
-    finite = np.isfinite(values)
-    nan_events: dict[str, list[npt.NDArray[Any]]] = {"time": [], "group": [], "value": []}
-    if bool(finite.all()):
-        t, v, starts = times, values, np.asarray(group_starts, dtype=np.int64)
-        gap_after_compact = raw_gap
-        long_nan_gap = np.empty(0, dtype=np.int64)
-    else:
-        keep = np.flatnonzero(finite)
-        t, v = times[keep], values[keep]
-        starts = np.searchsorted(keep, group_starts).astype(np.int64)
-        # A present timestamp gap ending at raw index i ends the compact interval at the
-        # first kept index >= i.
-        gap_after_compact = np.searchsorted(keep, raw_gap)
-        long_nan_gap, short = _nan_runs(finite, group_starts, keep, glitch_max)
-        nan_events["time"].append(times[short])
-        grp_of = np.searchsorted(group_starts, short, side="right") - 1
-        nan_events["group"].append(grp_of)
-        nan_events["value"].append(values[short])
+    starts = np.asarray(group_starts, dtype=np.int64)
     lo, hi = starts[:-1], starts[1:]
-    m = len(t)
-    group_first = np.zeros(m + 1, dtype=bool)
-    group_first[lo[lo < hi]] = True
-    group_first = group_first[:m]
-    hi_sorted = np.asarray(hi, dtype=np.int64)
-
-    def group_of(i: int) -> int:
-        return int(np.searchsorted(hi_sorted, i, side="right"))
-
-    # Drops: the only places where glitches, resets and rollovers can be.
-    drops = _drops(v, group_first)
-    mask: list[int] = []
-    anchor: list[int] = []
-    recover: list[int] = []
-    adj_pos: list[int] = []
-    adj_val: list[float] = []
-    ev: dict[str, list[Any]] = {k: [] for k in ("group", "time", "end", "kind", "before", "after")}
-    masked_upto = -1
-    special: dict[int, float] = {}  # reading index -> increment into it after corrections
-    for d in drops.tolist():
-        if d <= masked_upto:
-            continue
-        q = d - 1
-        g = group_of(d)
-        g_lo, g_hi = int(lo[g]), int(hi[g])
-        # A single spike above the next reading while its neighbours are in order.
-        if q > g_lo and v[q - 1] <= v[d]:
-            mask.append(q)
-            anchor.append(q - 1)
-            recover.append(d)
-            special[d] = float(v[d] - v[q - 1])
-            _event(ev, g, GLITCH, (t[q], t[q]), (v[q - 1], v[q]))
-            continue
-        # A dip that comes back to the level within glitch_max readings.
-        level = v[q]
-        back = -1
-        for r in range(d + 1, min(d + glitch_max + 1, g_hi)):
-            if v[r] >= level:
-                back = r
-                break
-        if back > 0:
-            for k in range(d, back):
-                mask.append(k)
-                anchor.append(q)
-                recover.append(back)
-                _event(ev, g, GLITCH, (t[k], t[k]), (level, v[k]))
-            special[back] = float(v[back] - level)
-            masked_upto = back - 1
-            continue
-        before, after = float(v[q]), float(v[d])
-        new_inc = 0.0
-        if rollover is not None and before >= 0.75 * rollover:
-            new_inc, kind = after + rollover - before, ROLLOVER
-        elif after >= _REBASE_SHARE * before:
-            kind = GLITCH  # a re-based reading, not a new meter
-        else:
-            new_inc = max(after, 0.0) if reset == "zero" else 0.0
-            kind = RESET
-        adj_pos.append(d)
-        adj_val.append(new_inc - (after - before))
-        special[d] = new_inc
-        _event(ev, g, kind, (t[d], t[d]), (before, after))
-
-    # Gaps (timestamps far apart, or long runs of missing values), on the compact index.
-    gap_pos = _sorted_unique(np.concatenate((gap_after_compact, long_nan_gap)))
-    gap_pos = gap_pos[(gap_pos < m) & ~group_first[np.minimum(gap_pos, max(m - 1, 0))]]
-    gap_prev = gap_pos - 1
-    if mask:
-        mk = np.asarray(mask, dtype=np.int64)
-        an = np.asarray(anchor, dtype=np.int64)
-        order = np.argsort(mk)
-        mask_pos, mask_anchor = mk[order], an[order]
-        mask_next = np.asarray(recover, dtype=np.int64)[order]
-        # A gap that ends right after a glitch starts at the level before the glitch.
-        idx = np.minimum(np.searchsorted(mask_pos, gap_prev), len(mask_pos) - 1)
-        hit = mask_pos[idx] == gap_prev
-        gap_prev = np.where(hit, mask_anchor[idx], gap_prev)
-    else:
-        mask_pos = mask_anchor = mask_next = np.empty(0, dtype=np.int64)
-    for p, e in zip(gap_prev.tolist(), gap_pos.tolist(), strict=True):
-        _event(ev, group_of(e), GAP, (t[p], t[e]), (v[p], v[e]))
-
-    # Jumps: increases above what the nominal power allows.
-    if max_rate is not None:
-        rate = np.asarray(max_rate, dtype=np.float64)
-        masked_set = set(mask)
-        jumps = _jumps(t, v, group_first, (lo, hi), rate, margin=margin, masked=masked_set)
-        for d, inc in special.items():
-            prev = d - 1
-            while prev in masked_set:
-                prev -= 1
-            rate_d = float(rate[group_of(d)]) if rate.ndim else float(rate)
-            if np.isfinite(rate_d) and inc > rate_d * (t[d] - t[prev]) / 1e9 * margin:
-                jumps[d] = inc
-        for d in sorted(jumps):
-            inc = jumps[d]
-            adj_pos.append(d)
-            adj_val.append(-inc)
-            _event(ev, group_of(d), JUMP, (t[d], t[d]), (v[d - 1], inc))
-    ap = np.asarray(adj_pos, dtype=np.int64)
-    av = np.asarray(adj_val, dtype=np.float64)
-    order = np.argsort(ap, kind="stable")
-    for i, (tt, gg, vv) in enumerate(
-        zip(nan_events["time"], nan_events["group"], nan_events["value"], strict=True)
-    ):
-        del i
-        for a, b, c in zip(tt.tolist(), gg.tolist(), vv.tolist(), strict=True):
-            _event(ev, int(b), GLITCH, (a, a), (np.nan, c))
-    events: dict[str, npt.NDArray[Any]] = {
+    rates = np.asarray(max_rate if max_rate is not None else np.empty(0), dtype=np.float64)
+    stats = series_stats(times, values, lo, hi, policy=policy, max_rate=rates)
+    found = classify(times, values, lo, hi, stats=stats, policy=policy)
+    first, last = _alive_bounds(lo, hi, found.excluded)
+    mask_pos, mask_anchor, mask_next = _masks(found, lo, hi)
+    sc = Scan(
+        t=times,
+        v=values,
+        lo=lo,
+        hi=hi,
+        first=first,
+        last=last,
+        ov_pos=_EMPTY,
+        ov_val=np.empty(0),
+        adj_pos=_EMPTY,
+        adj_val=np.empty(0),
+        mask_pos=mask_pos,
+        mask_anchor=mask_anchor,
+        mask_next=mask_next,
+        gap_prev=_EMPTY,
+        gap_pos=_EMPTY,
+        gap_ends=_EMPTY,
+        spread=policy.spread_gaps,
+        events={},
+    )
+    _segment(sc, found, stats, policy)
+    _gaps(sc, found, stats, policy)
+    ev = found.events
+    sc.events = {
         "group": np.asarray(ev["group"], dtype=np.int64),
         "time": np.asarray(ev["time"], dtype=np.int64),
         "end": np.asarray(ev["end"], dtype=np.int64),
@@ -291,138 +365,4 @@ def scan_counters(
         "before": np.asarray(ev["before"], dtype=np.float64),
         "after": np.asarray(ev["after"], dtype=np.float64),
     }
-    return Scan(
-        t=t,
-        v=v,
-        lo=np.asarray(lo, dtype=np.int64),
-        hi=np.asarray(hi, dtype=np.int64),
-        adj_pos=ap[order],
-        adj_val=av[order],
-        mask_pos=mask_pos,
-        mask_anchor=mask_anchor,
-        mask_next=mask_next,
-        gap_pos=gap_pos.astype(np.int64),
-        gap_prev=gap_prev.astype(np.int64),
-        events=events,
-    )
-
-
-def _event(
-    ev: dict[str, list[Any]], g: int, kind: int, span: tuple[Any, Any], values: tuple[Any, Any]
-) -> None:
-    ev["group"].append(g)
-    ev["time"].append(int(span[0]))
-    ev["end"].append(int(span[1]))
-    ev["kind"].append(kind)
-    ev["before"].append(float(values[0]))
-    ev["after"].append(float(values[1]))
-
-
-def _gaps_in_times(times: I64, group_starts: I64, gap_ns: int) -> I64:
-    """Indices i whose interval from i - 1 is longer than ``gap_ns`` (within a group).
-
-    Times must increase within each group (the caller sorts); across a group start the
-    difference is meaningless and those indices are dropped.
-    """
-    found: list[I64] = []
-    n = len(times)
-    buf = np.empty(min(_BLOCK, max(n - 1, 0)), dtype=np.int64)
-    for lo in range(0, max(n - 1, 0), _BLOCK):
-        hi = min(lo + _BLOCK, n - 1)
-        dt = buf[: hi - lo]
-        np.subtract(times[lo + 1 : hi + 1], times[lo:hi], out=dt)
-        hit = np.flatnonzero(dt > gap_ns)
-        if len(hit):
-            found.append(hit + lo + 1)
-    if not found:
-        return np.empty(0, dtype=np.int64)
-    idx = np.concatenate(found).astype(np.int64)
-    return idx[~np.isin(idx, group_starts)]
-
-
-def _drops(v: F64, group_first: B1) -> I64:
-    """Indices d where the reading is below the one before, in the same group."""
-    found: list[I64] = []
-    n = len(v)
-    for lo in range(0, max(n - 1, 0), _BLOCK):
-        hi = min(lo + _BLOCK, n - 1)
-        hit = np.flatnonzero(v[lo + 1 : hi + 1] < v[lo:hi])
-        if len(hit):
-            found.append(hit + lo + 1)
-    if not found:
-        return np.empty(0, dtype=np.int64)
-    idx = np.concatenate(found).astype(np.int64)
-    return idx[~group_first[idx]]
-
-
-def _nan_runs(finite: B1, group_starts: I64, keep: I64, glitch_max: int) -> tuple[I64, I64]:
-    """Runs of missing values: compact indices that end long runs, raw indices of short ones.
-
-    A short run between two readings of the same group is a glitch; leading and trailing
-    runs are no finding; a long run is a gap ending at the next reading.
-    """
-    missing = ~finite
-    n = len(finite)
-    boundary = np.zeros(n + 1, dtype=bool)
-    boundary[group_starts] = True
-    start = missing & (np.concatenate(([True], ~missing[:-1])) | boundary[:-1])
-    run_starts = np.flatnonzero(start)
-    gid = np.searchsorted(group_starts, run_starts, side="right") - 1
-    g_end = group_starts[gid + 1]
-    # Each run ends at the first finite reading after it or at its group's end.
-    next_fin = np.searchsorted(keep, run_starts)
-    if len(keep):
-        nf = np.where(next_fin < len(keep), keep[np.minimum(next_fin, len(keep) - 1)], n)
-    else:
-        nf = np.full(len(run_starts), n, dtype=np.int64)
-    run_end = np.minimum(nf, g_end)
-    lengths = run_end - run_starts
-    interior = (run_starts > group_starts[gid]) & (nf < g_end)
-    long_runs = interior & (lengths > glitch_max)
-    short_runs = interior & ~long_runs
-    long_end_compact = next_fin[long_runs].astype(np.int64)
-    if short_runs.any():
-        s, ln = run_starts[short_runs], lengths[short_runs]
-        short_idx = np.repeat(s, ln) + (
-            np.arange(int(ln.sum())) - np.repeat(np.cumsum(ln) - ln, ln)
-        )
-    else:
-        short_idx = np.empty(0, dtype=np.int64)
-    return long_end_compact, short_idx.astype(np.int64)
-
-
-def _jumps(
-    t: I64,
-    v: F64,
-    group_first: B1,
-    bounds: tuple[I64, I64],
-    rate: F64,
-    *,
-    margin: float,
-    masked: set[int],
-) -> dict[int, float]:
-    """Increases above ``rate * dt * margin`` between plain consecutive readings."""
-    hits: list[I64] = []
-    if rate.ndim:
-        # One rate per group: slice per group (the rate is a scalar within the slice).
-        for g, (lo, hi) in enumerate(zip(bounds[0].tolist(), bounds[1].tolist(), strict=True)):
-            r = float(rate[g])
-            if hi - lo < 2 or not np.isfinite(r):
-                continue
-            inc = v[lo + 1 : hi] - v[lo : hi - 1]
-            dt = (t[lo + 1 : hi] - t[lo : hi - 1]) / 1e9
-            hits.append(np.flatnonzero(inc > r * dt * margin) + lo + 1)
-    else:
-        n = len(v)
-        r = float(rate)
-        for lo in range(0, max(n - 1, 0), _BLOCK):
-            hi = min(lo + _BLOCK, n - 1)
-            inc = v[lo + 1 : hi + 1] - v[lo:hi]
-            dt = (t[lo + 1 : hi + 1] - t[lo:hi]) / 1e9
-            hits.append(np.flatnonzero(inc > r * dt * margin) + lo + 1)
-    out: dict[int, float] = {}
-    for part in hits:
-        for i in part.tolist():
-            if not group_first[i] and i not in masked and i - 1 not in masked:
-                out[i] = float(v[i] - v[i - 1])
-    return out
+    return sc

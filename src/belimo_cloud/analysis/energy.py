@@ -7,10 +7,19 @@ and each period's consumption is the curve's rise between the period's local sta
 (linear between readings), so that:
 
 - consumption is never negative, and days add up to their months exactly;
-- an increase across a gap is kept whole and attributed to the period where the gap ends (or
-  spread evenly over the gap with ``spread_gaps=True``); periods in and at the gap are flagged
-  ``gap`` and their ``coverage`` is below 1;
-- the first and last periods, when the data starts or ends inside them, are ``partial``.
+- the rise between two readings that straddle a period boundary is split in proportion to
+  time; across a gap (an interval clearly longer than the series' cadence) it is kept whole
+  and given to the period where the gap ends (or spread over it with ``spread_gaps``);
+- zero or missing readings that come back to the level (an *outage*), implausible readings
+  (a *spike*, above the plausibility bound) and lasting drops (a *reset*) never add or lose
+  more than one interval's energy; see :class:`~belimo_cloud.analysis.policy.CounterPolicy`.
+
+Quality flags (``quality`` is ``ok`` or a comma list, in this order): ``reset`` (a lasting
+drop: a new segment, its interval estimated from the surrounding rate), ``rollover`` (the
+counter wrapped), ``spike`` (a reading or step beyond the plausibility bound, or a lone
+reading out of line with its neighbours: excluded), ``outage`` (zero or missing readings:
+ignored, the energy across them attributed like a gap's), ``gap`` (part of the period had no
+readings: ``coverage`` < 1) and ``partial`` (the data starts or ends inside the period).
 
 Timestamps are readings: the value at ``t`` is the counter at ``t``. For server ``last``
 buckets stamped at their start, pass ``resolution`` so each reading is placed at its bucket end.
@@ -27,24 +36,27 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from belimo_cloud.analysis.counters import (
-    FLAG_NAMES,
-    Scan,
-)
+from belimo_cloud.analysis.counters import FLAG_NAMES, Scan
 from belimo_cloud.analysis.engine import (
-    Duration,
     Prepared,
     bin_periods,
     prepare_frame,
     prepare_series,
     scan,
 )
+from belimo_cloud.analysis.policy import CounterPolicy, Duration, ResetPolicy, make_policy
 from belimo_cloud.errors import DataError
 from belimo_cloud.units import canonical_unit, scale_factor
 
 F64 = npt.NDArray[np.float64]
 
-__all__ = ["COLUMNS", "QUALITY_FLAGS", "consumption", "consumption_frame"]
+__all__ = [
+    "COLUMNS",
+    "QUALITY_FLAGS",
+    "CounterPolicy",
+    "consumption",
+    "consumption_frame",
+]
 
 COLUMNS = ("consumption", "coverage", "quality")
 #: Every quality flag, in the order they are listed in ``quality``.
@@ -84,14 +96,15 @@ def consumption(
     tz: str | tzinfo = "Europe/Zurich",
     unit: str = "joule",
     to: str = "kWh",
-    gap: Duration = None,
-    spread_gaps: bool = False,
-    max_power: float | None = None,
-    margin: float = 1.5,
-    glitch_max: int = 3,
-    reset: str = "zero",
-    rollover: float | None = None,
+    policy: CounterPolicy | None = None,
     resolution: Duration = None,
+    gap: Duration = None,
+    spread_gaps: bool | None = None,
+    max_power: float | None = None,
+    margin: float | None = None,
+    glitch_max: int | None = None,
+    reset: ResetPolicy | None = None,
+    rollover: float | None = None,
 ) -> pd.DataFrame:
     """Consumption per local calendar period from one cumulative counter.
 
@@ -105,49 +118,42 @@ def consumption(
         IANA zone of the calendar (periods start at local midnight, DST-safe).
     unit, to
         Counter unit (profile string, e.g. ``joule``) and result unit (e.g. ``kWh``).
-    gap
-        Longest interval without readings that is not a gap; default 1.5 x the typical step.
-    spread_gaps
-        Spread an increase across a gap evenly over it instead of giving it to the period
-        where the gap ends.
-    max_power
-        Nominal power [W] when known: increases above ``max_power * dt * margin`` are
-        implausible jumps, excluded from the consumption and flagged ``jump``.
-    glitch_max
-        Longest dip (readings) that still counts as a glitch when the counter comes back.
-    reset
-        After a lasting drop count the new counter from ``zero`` or from its ``first`` reading.
-    rollover
-        Wrap value of the counter [``unit``] (e.g. ``2**32``); a drop from near it wraps.
+    policy
+        How the counter is read (:class:`CounterPolicy`); the default derives a plausibility
+        bound and the gap threshold from the series itself.
     resolution
         For server ``last`` buckets stamped at their start: the bucket length.
+    gap, spread_gaps, max_power, margin, glitch_max, reset, rollover
+        Shortcuts for the same fields of ``policy`` (``reset`` is ``reset_policy``); each one
+        given overrides the policy's. ``max_power`` is the nominal power [W].
 
     Returns
     -------
     DataFrame indexed by ``period`` (local period starts, tz-aware in ``tz``) with
-    ``consumption`` [``to``], ``coverage`` (0..1) and ``quality`` (``ok`` or a comma list of
-    ``reset``, ``rollover``, ``glitch``, ``jump``, ``gap``, ``partial``). Empty input (or no
+    ``consumption`` [``to``], ``coverage`` (0..1: share of the period not in a gap nor before
+    the first or after the last reading) and ``quality`` (``ok`` or a comma list of
+    ``reset``, ``rollover``, ``spike``, ``outage``, ``gap``, ``partial``). Empty input (or no
     valid reading) gives an empty frame with these columns; one reading gives one row with
     zero consumption, coverage 0 and quality ``partial``.
     """
+    pol = make_policy(
+        policy,
+        gap=gap,
+        spread_gaps=spread_gaps,
+        max_power=max_power,
+        margin=margin,
+        glitch_max=glitch_max,
+        reset=reset,
+        rollover=rollover,
+    )
     series = check_series(counter)
     canonical_unit(unit)
     canonical_unit(to)
     if series.empty:
         return _empty(tz)
     prep = prepare_series(series)
-    sc = run_scan(
-        prep,
-        unit=unit,
-        gap=gap,
-        max_power=max_power,
-        margin=margin,
-        glitch_max=glitch_max,
-        reset=reset,
-        rollover=rollover,
-        resolution=resolution,
-    )
-    frame = bin_periods(sc, freq=freq, tz=tz, unit=unit, to=to, spread_gaps=spread_gaps)
+    sc = run_scan(prep, (), unit=unit, policy=pol, resolution=resolution)
+    frame = bin_periods(sc, freq=freq, tz=tz, unit=unit, to=to, spread_gaps=pol.spread_gaps)
     if frame.empty:
         return _empty(tz)
     frame = frame.drop(columns="_group").set_index("period")
@@ -155,48 +161,36 @@ def consumption(
     return frame
 
 
-def _rate(max_power: float | F64 | None, unit: str) -> float | F64 | None:
-    """Nominal power [W] as a counter rate [counter unit / s] (J counters: the same number)."""
-    if max_power is None:
+def _rates(prep: Prepared, by: Sequence[str], policy: CounterPolicy, unit: str) -> F64 | None:
+    """Nominal power [W] per group as a counter rate [unit / s]; NaN where unknown."""
+    power = policy.max_power
+    if power is None:
         return None
-    factor = scale_factor("J", unit)
-    if isinstance(max_power, np.ndarray):
-        return np.asarray(max_power * factor, dtype=np.float64)
-    return float(max_power) * factor
+    try:
+        factor = scale_factor("J", unit)
+    except DataError:
+        factor = 1.0  # not an energy counter: the bound is given in its own unit per second
+    n = len(prep.starts) - 1
+    if isinstance(power, Mapping):
+        if not by:
+            raise DataError("max_power per key needs samples grouped by that key")
+        keys = prep.keys[by[0]]
+        values = np.array([power.get(k, np.nan) for k in keys], dtype=np.float64)
+    else:
+        values = np.full(n, float(power))
+    return np.asarray(values * factor, dtype=np.float64)
 
 
 def run_scan(
     prep: Prepared,
+    by: Sequence[str],
     *,
     unit: str,
-    gap: Duration,
-    max_power: float | F64 | None,
-    margin: float,
-    glitch_max: int,
-    reset: str,
-    rollover: float | None,
+    policy: CounterPolicy,
     resolution: Duration,
 ) -> Scan:
-    """Scan prepared readings with the public options (nominal power [W] to a counter rate)."""
-    return scan(
-        prep,
-        gap=gap,
-        max_rate=_rate(max_power, unit),
-        margin=margin,
-        glitch_max=glitch_max,
-        reset=reset,
-        rollover=rollover,
-        resolution=resolution,
-    )
-
-
-def powers(
-    keys: pd.DataFrame, by: Sequence[str], max_power: float | Mapping[Hashable, float] | None
-) -> float | F64 | None:
-    """One nominal power [W] per group from a mapping keyed by the first ``by`` column."""
-    if isinstance(max_power, Mapping):
-        return np.array([max_power.get(k, np.nan) for k in keys[by[0]]], dtype=np.float64)
-    return max_power
+    """Scan prepared readings with a policy (nominal power [W] to a counter rate)."""
+    return scan(prep, policy=policy, max_rate=_rates(prep, by, policy, unit), resolution=resolution)
 
 
 def require_columns(samples: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -213,28 +207,12 @@ def scan_frame(
     value: str,
     *,
     unit: str,
-    gap: Duration,
-    max_power: float | Mapping[Hashable, float] | None,
-    margin: float,
-    glitch_max: int,
-    reset: str,
-    rollover: float | None,
+    policy: CounterPolicy,
     resolution: Duration,
 ) -> tuple[Prepared, Scan]:
     """Prepare and scan many counters of long samples in one pass (the frame functions' core)."""
     prep = prepare_frame(samples, by, time, value)
-    sc = run_scan(
-        prep,
-        unit=unit,
-        gap=gap,
-        max_power=powers(prep.keys, by, max_power),
-        margin=margin,
-        glitch_max=glitch_max,
-        reset=reset,
-        rollover=rollover,
-        resolution=resolution,
-    )
-    return prep, sc
+    return prep, run_scan(prep, by, unit=unit, policy=policy, resolution=resolution)
 
 
 def consumption_frame(
@@ -247,22 +225,34 @@ def consumption_frame(
     tz: str | tzinfo = "Europe/Zurich",
     unit: str = "joule",
     to: str = "kWh",
-    gap: Duration = None,
-    spread_gaps: bool = False,
-    max_power: float | Mapping[Hashable, float] | None = None,
-    margin: float = 1.5,
-    glitch_max: int = 3,
-    reset: str = "zero",
-    rollover: float | None = None,
+    policy: CounterPolicy | None = None,
     resolution: Duration = None,
+    gap: Duration = None,
+    spread_gaps: bool | None = None,
+    max_power: float | Mapping[Hashable, float] | None = None,
+    margin: float | None = None,
+    glitch_max: int | None = None,
+    reset: ResetPolicy | None = None,
+    rollover: float | None = None,
 ) -> pd.DataFrame:
     """Consumption of many counters at once, from long samples, in one vectorised pass.
 
     ``samples`` is long format (``by`` columns, ``timestamp`` UTC, ``value`` [``unit``]);
-    ``max_power`` is one nominal power [W] for all or a mapping from the first ``by`` key.
-    Returns long rows: the ``by`` columns, ``period`` (local start), ``consumption`` [``to``],
-    ``coverage`` and ``quality``, sorted by key then period; options as :func:`consumption`.
+    ``max_power`` (or ``policy.max_power``) is one nominal power [W] for all or a mapping
+    from the first ``by`` key. Returns long rows: the ``by`` columns, ``period`` (local
+    start), ``consumption`` [``to``], ``coverage`` and ``quality``, sorted by key then
+    period; options and flags as :func:`consumption`.
     """
+    pol = make_policy(
+        policy,
+        gap=gap,
+        spread_gaps=spread_gaps,
+        max_power=max_power,
+        margin=margin,
+        glitch_max=glitch_max,
+        reset=reset,
+        rollover=rollover,
+    )
     by = list(by)
     require_columns(samples, [*by, time, value])
     canonical_unit(unit)
@@ -272,21 +262,8 @@ def consumption_frame(
         empty = pd.DataFrame({c: pd.Series(dtype="object") for c in by})
         out = pd.concat([empty, _empty(tz).reset_index()], axis=1)
         return out[columns]
-    prep, sc = scan_frame(
-        samples,
-        by,
-        time,
-        value,
-        unit=unit,
-        gap=gap,
-        max_power=max_power,
-        margin=margin,
-        glitch_max=glitch_max,
-        reset=reset,
-        rollover=rollover,
-        resolution=resolution,
-    )
-    out = bin_periods(sc, freq=freq, tz=tz, unit=unit, to=to, spread_gaps=spread_gaps)
+    prep, sc = scan_frame(samples, by, time, value, unit=unit, policy=pol, resolution=resolution)
+    out = bin_periods(sc, freq=freq, tz=tz, unit=unit, to=to, spread_gaps=pol.spread_gaps)
     if out.empty:
         empty = pd.DataFrame({c: pd.Series(dtype="object") for c in by})
         return pd.concat([empty, _empty(tz).reset_index()], axis=1)[columns]

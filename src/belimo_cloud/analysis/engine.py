@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta, tzinfo
+from datetime import tzinfo
 from typing import Any
 
 import numpy as np
@@ -18,38 +18,31 @@ import pandas as pd
 
 from belimo_cloud.analysis.counters import (
     GAP,
-    GLITCH,
+    OUTAGE,
     PARTIAL,
+    SPIKE,
     Scan,
     flag_names,
     scan_counters,
 )
 from belimo_cloud.analysis.periods import period_bounds
+from belimo_cloud.analysis.policy import CounterPolicy, Duration, to_ns
 from belimo_cloud.errors import DataError
 from belimo_cloud.units import convert
 
-__all__ = ["Duration", "Prepared", "bin_periods", "prepare_frame", "prepare_series", "to_ns"]
+__all__ = [
+    "Duration",
+    "Prepared",
+    "bin_periods",
+    "prepare_frame",
+    "prepare_series",
+    "scan",
+    "to_ns",
+]
 
-Duration = str | timedelta | pd.Timedelta | None
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-_GAP_FACTOR = 1.5
 _BLOCK = 1 << 22
-
-
-def to_ns(value: Duration, what: str) -> int | None:
-    """A positive duration in nanoseconds (None stays None); DataError otherwise."""
-    if value is None:
-        return None
-    try:
-        td = pd.Timedelta(value)
-    except (ValueError, TypeError) as exc:
-        raise DataError(
-            f"{what} must be a duration such as '1h' or '15min', got {value!r}"
-        ) from exc
-    if td <= pd.Timedelta(0):
-        raise DataError(f"{what} must be positive, got {value!r}")
-    return int(td.value)
 
 
 @dataclass
@@ -161,49 +154,17 @@ def prepare_frame(samples: pd.DataFrame, by: Sequence[str], time: str, value: st
     return Prepared(keys=keys, starts=prep.starts, t=prep.t, v=prep.v)
 
 
-def median_step(prep: Prepared) -> int | None:
-    """The typical interval between readings [ns] (from up to 100,000 of them)."""
-    head = min(len(prep.t), 100_000)
-    if head < 2:
-        return None
-    dt = np.diff(prep.t[:head])
-    inner = np.ones(head - 1, dtype=bool)
-    s = prep.starts[1:-1]
-    s = s[(s > 0) & (s < head)]
-    inner[s - 1] = False
-    dt = dt[inner & (dt > 0)]
-    return int(np.median(dt)) if len(dt) else None
-
-
 def scan(
     prep: Prepared,
     *,
-    gap: Duration,
-    max_rate: float | F64 | None,
-    margin: float,
-    glitch_max: int,
-    reset: str,
-    rollover: float | None,
+    policy: CounterPolicy,
+    max_rate: F64 | None,
     resolution: Duration,
 ) -> Scan:
     """Run the counter scan on prepared readings (shifting bucket starts to bucket ends)."""
     shift = to_ns(resolution, "resolution") or 0
     t = prep.t + shift if shift else prep.t
-    gap_ns = to_ns(gap, "gap")
-    if gap_ns is None:
-        step = median_step(prep)
-        gap_ns = int(step * _GAP_FACTOR) if step else 2**62
-    return scan_counters(
-        prep.starts,
-        t,
-        prep.v,
-        gap_ns=gap_ns,
-        glitch_max=glitch_max,
-        reset=reset,
-        rollover=rollover,
-        max_rate=max_rate,
-        margin=margin,
-    )
+    return scan_counters(prep.starts, t, prep.v, policy=policy, max_rate=max_rate)
 
 
 def _quality_text(bits: npt.NDArray[np.uint8]) -> npt.NDArray[np.object_]:
@@ -235,10 +196,11 @@ def bin_periods(
     Columns ``_group`` (group index), ``period``, ``consumption`` [``to``], ``coverage``,
     ``quality``; groups without readings have no rows.
     """
-    has = sc.hi > sc.lo
-    groups = np.flatnonzero(has)
+    groups = np.flatnonzero(sc.first >= 0)
     if not len(groups):
         return pd.DataFrame(columns=["_group", "period", "consumption", "coverage", "quality"])
+    # Periods run from the first to the last reading, excluded or not (an excluded reading's
+    # period gets its flag); coverage counts from the first to the last used reading.
     first = sc.t[sc.lo[groups]]
     last = sc.t[sc.hi[groups] - 1]
     starts_idx, bounds = period_bounds(
@@ -274,8 +236,8 @@ def bin_periods(
         kk, nn = k_c[ii], nxt[ii]
         e_n = sc.energy_at(nn, bg[ii])
         frac = (bt[ii] - sc.t[kk]) / (sc.t[nn] - sc.t[kk]).astype(np.float64)
-        if not spread_gaps and len(sc.gap_pos):
-            is_gap = np.isin(nn, sc.gap_pos)
+        if not spread_gaps and len(sc.gap_ends):
+            is_gap = np.isin(nn, sc.gap_ends)
             frac = np.where(is_gap, 0.0, frac)
         e_k[ii] = e_k[ii] + frac * (e_n - e_k[ii])
     # Consumption: differences of E between consecutive boundaries of the same group.
@@ -287,8 +249,8 @@ def bin_periods(
     rg = np.repeat(groups, n_per)
     rj = _ranges(pa, n_per)
     p_lo, p_hi = bounds[rj], bounds[rj + 1]
-    f_g = np.repeat(first, n_per)
-    l_g = np.repeat(last, n_per)
+    f_g = np.repeat(sc.t[sc.first[groups]], n_per)
+    l_g = np.repeat(sc.t[sc.last[groups]], n_per)
     span = np.maximum(np.minimum(p_hi, l_g) - np.maximum(p_lo, f_g), 0).astype(np.float64)
     flags = np.zeros(len(rg), dtype=np.uint8)
     # Row index of (group, period j): offset of the group's rows + (j - pa).
@@ -318,15 +280,22 @@ def bin_periods(
         is_gap_ev = kinds == GAP
         sel = ~is_gap_ev
         g_e = ev["group"][sel]
-        t_e = ev["time"][sel]
-        # Readings that show a drop or jump close an interval: the event belongs to the
-        # period that interval lies in; glitch readings belong where they were taken.
-        t_key = np.where(kinds[sel] == GLITCH, t_e, t_e - 1)
-        j = np.searchsorted(bounds, t_key, side="right") - 1
-        ok = (j >= pa_of[g_e]) & (j <= pb_of[g_e])
-        rows = row_off[g_e[ok]] + j[ok] - pa_of[g_e[ok]]
-        for bit in np.unique(kinds[sel][ok]).tolist():
-            flags[rows[kinds[sel][ok] == bit]] |= np.uint8(bit)
+        # A reset closes the interval before it: it belongs to the period that interval lies
+        # in. An excluded reading touches the intervals on both sides of it.
+        excluded = (kinds[sel] == OUTAGE) | (kinds[sel] == SPIKE)
+        key_a = ev["time"][sel] - 1
+        key_b = np.where(excluded, ev["end"][sel], key_a)
+        ja = np.searchsorted(bounds, key_a, side="right") - 1
+        jb = np.searchsorted(bounds, key_b, side="right") - 1
+        cnt = jb - ja + 1
+        rep = np.repeat(np.arange(len(ja)), cnt)
+        j = _ranges(ja, cnt)
+        g_r = g_e[rep]
+        ok = (j >= pa_of[g_r]) & (j <= pb_of[g_r])
+        rows = row_off[g_r[ok]] + j[ok] - pa_of[g_r[ok]]
+        bits = kinds[sel][rep][ok]
+        for bit in np.unique(bits).tolist():
+            flags[rows[bits == bit]] |= np.uint8(bit)
     lengths = (p_hi - p_lo).astype(np.float64)
     coverage = np.clip(span / lengths, 0.0, 1.0)
     edge = (p_lo < f_g) | (p_hi > l_g)

@@ -1,8 +1,8 @@
 """What consumption() corrected in a counter, as an audit table: one row per finding.
 
-Resets and meter replacements, rollovers, glitches, gaps and implausible jumps, with their
-times (UTC), the counter levels around them and one sentence each, for reports and for users
-who want to see why a period's consumption is what it is.
+Resets, rollovers, spikes, outages and gaps, with their times (UTC), the counter levels around
+them and one sentence each, for reports and for users who want to see why a period's
+consumption is what it is.
 """
 
 from __future__ import annotations
@@ -13,9 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from belimo_cloud.analysis.counters import GAP, GLITCH, JUMP, RESET, ROLLOVER, Scan
+from belimo_cloud.analysis.counters import GAP, OUTAGE, RESET, ROLLOVER, SPIKE, Scan
 from belimo_cloud.analysis.energy import check_series, require_columns, run_scan, scan_frame
-from belimo_cloud.analysis.engine import Duration, prepare_series, to_ns
+from belimo_cloud.analysis.engine import prepare_series
+from belimo_cloud.analysis.policy import (
+    CounterPolicy,
+    Duration,
+    ResetPolicy,
+    make_policy,
+    to_ns,
+)
 from belimo_cloud.units import display_unit, scale_factor
 
 __all__ = ["EVENT_COLUMNS", "counter_events", "counter_events_frame"]
@@ -23,7 +30,17 @@ __all__ = ["EVENT_COLUMNS", "counter_events", "counter_events_frame"]
 EVENT_COLUMNS = ("time", "end", "kind", "detail", "before", "after")
 
 
-_KIND_TEXT = {RESET: "reset", ROLLOVER: "rollover", GLITCH: "glitch", JUMP: "jump", GAP: "gap"}
+_KIND_TEXT = {
+    RESET: "reset",
+    ROLLOVER: "rollover",
+    SPIKE: "spike",
+    OUTAGE: "outage",
+    GAP: "gap",
+}
+
+
+def _level(x: float, u: str) -> str:
+    return "missing" if not np.isfinite(x) else f"{x:,.1f} {u}"
 
 
 def _describe(
@@ -32,19 +49,24 @@ def _describe(
     u = display_unit(to)
     if kind == RESET:
         return (
-            f"counter dropped from {before:,.1f} {u} to {after:,.1f} {u} "
-            "(reset or meter replacement); counting continues from the new meter"
+            f"counter dropped from {before:,.1f} {u} to {after:,.1f} {u} and stayed (reset, "
+            "offset or meter replacement); a new segment starts, the interval of the drop "
+            "counts the surrounding rate"
         )
     if kind == ROLLOVER:
         return (
             f"counter wrapped from {before:,.1f} {u} to {after:,.1f} {u}; the range was added back"
         )
-    if kind == GLITCH:
-        shown = "missing" if not np.isfinite(after) else f"{after:,.1f} {u}"
-        level = "" if not np.isfinite(before) else f" (level {before:,.1f} {u})"
-        return f"reading {shown}{level} ignored: the counter came back to its level"
-    if kind == JUMP:
-        return f"implausible increase of {after:,.1f} {u} excluded (above nominal power)"
+    if kind == OUTAGE:
+        return (
+            f"zero or missing reading(s) between levels {_level(before, u)} and "
+            f"{_level(after, u)} ignored (outage); the energy across is kept"
+        )
+    if kind == SPIKE:
+        return (
+            f"implausible reading {_level(after, u)} (level before {_level(before, u)}) "
+            "excluded: beyond the plausibility bound or out of line with its neighbours"
+        )
     hours = (span[1] - span[0]) / pd.Timedelta(hours=1)
     return f"no readings for {hours:,.1f} h; the increase of {after - before:,.1f} {u} is kept"
 
@@ -94,37 +116,37 @@ def counter_events(
     *,
     unit: str = "joule",
     to: str = "kWh",
+    policy: CounterPolicy | None = None,
+    resolution: Duration = None,
     gap: Duration = None,
     max_power: float | None = None,
-    margin: float = 1.5,
-    glitch_max: int = 3,
-    reset: str = "zero",
+    margin: float | None = None,
+    glitch_max: int | None = None,
+    reset: ResetPolicy | None = None,
     rollover: float | None = None,
-    resolution: Duration = None,
 ) -> pd.DataFrame:
     """What :func:`consumption` corrected in one counter, one row per finding, by time.
 
     Columns: ``time`` (UTC; the reading that showed it, or the gap's start), ``end`` (the gap's
-    end, else ``time``), ``kind`` (``reset``, ``rollover``, ``glitch``, ``jump``, ``gap``),
-    ``detail`` (one sentence), ``before`` and ``after`` [``to``] (level before and reading after;
-    for a jump, ``after`` is the excluded increase). Timestamps are shifted back by
-    ``resolution`` like the input was.
+    or outage's end, else ``time``), ``kind`` (``reset``, ``rollover``, ``spike``, ``outage``,
+    ``gap``), ``detail`` (one sentence), ``before`` and ``after`` [``to``] (the level before
+    and the reading after). Timestamps are shifted back by ``resolution`` like the input was.
+    Options as :func:`consumption`.
     """
-    series = check_series(counter)
-    if series.empty:
-        return _empty_events()
-    prep = prepare_series(series)
-    sc = run_scan(
-        prep,
-        unit=unit,
+    pol = make_policy(
+        policy,
         gap=gap,
         max_power=max_power,
         margin=margin,
         glitch_max=glitch_max,
         reset=reset,
         rollover=rollover,
-        resolution=resolution,
     )
+    series = check_series(counter)
+    if series.empty:
+        return _empty_events()
+    prep = prepare_series(series)
+    sc = run_scan(prep, (), unit=unit, policy=pol, resolution=resolution)
     shift = to_ns(resolution, "resolution") or 0
     events = _events_of(sc, unit, to, shift).drop(columns="_group")
     return events.sort_values(["time", "kind"], kind="stable").reset_index(drop=True)
@@ -138,15 +160,25 @@ def counter_events_frame(
     value: str = "value",
     unit: str = "joule",
     to: str = "kWh",
+    policy: CounterPolicy | None = None,
+    resolution: Duration = None,
     gap: Duration = None,
     max_power: float | Mapping[Hashable, float] | None = None,
-    margin: float = 1.5,
-    glitch_max: int = 3,
-    reset: str = "zero",
+    margin: float | None = None,
+    glitch_max: int | None = None,
+    reset: ResetPolicy | None = None,
     rollover: float | None = None,
-    resolution: Duration = None,
 ) -> pd.DataFrame:
     """:func:`counter_events` for many counters in long samples, with the ``by`` columns."""
+    pol = make_policy(
+        policy,
+        gap=gap,
+        max_power=max_power,
+        margin=margin,
+        glitch_max=glitch_max,
+        reset=reset,
+        rollover=rollover,
+    )
     by = list(by)
     require_columns(samples, [*by, time, value])
     columns = [*by, *EVENT_COLUMNS]
@@ -155,20 +187,7 @@ def counter_events_frame(
         for c in reversed(by):
             out.insert(0, c, pd.Series(dtype="object"))
         return out[columns]
-    prep, sc = scan_frame(
-        samples,
-        by,
-        time,
-        value,
-        unit=unit,
-        gap=gap,
-        max_power=max_power,
-        margin=margin,
-        glitch_max=glitch_max,
-        reset=reset,
-        rollover=rollover,
-        resolution=resolution,
-    )
+    prep, sc = scan_frame(samples, by, time, value, unit=unit, policy=pol, resolution=resolution)
     shift = to_ns(resolution, "resolution") or 0
     events = _events_of(sc, unit, to, shift)
     key_cols = prep.keys.iloc[events["_group"].to_numpy()].reset_index(drop=True)

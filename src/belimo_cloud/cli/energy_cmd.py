@@ -1,21 +1,43 @@
-"""`belimo energy`: heating and cooling kWh per device and local day, week or month."""
+"""`belimo energy`: heating and cooling kWh per device and local period, with counter options."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from belimo_cloud.cli.exit_codes import CommandError
-from belimo_cloud.cli.history import FromOption, ToOption
-from belimo_cloud.cli.options import FormatOption, OutputOption, check_range, parse_when, state_of
+from belimo_cloud.cli.options import (
+    FormatOption,
+    FromOption,
+    OutputOption,
+    ToOption,
+    TzOption,
+    check_range,
+    parse_when,
+    state_of,
+)
 from belimo_cloud.cli.render import emit
 from belimo_cloud.cli.sources import Selection, load, require_samples
 
-__all__ = ["Period", "TzOption", "check_tz", "register"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "DEFAULT_SPAN",
+    "FREQ",
+    "Direction",
+    "Period",
+    "ResetChoice",
+    "TzOption",
+    "check_tz",
+    "counter_rows",
+    "register",
+]
 
 
 class Period(StrEnum):
@@ -39,9 +61,6 @@ DEFAULT_SPAN = {
 }
 _LABEL = {"hour": "%Y-%m-%d %H:%M", "day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m"}
 
-TzOption = Annotated[
-    str, typer.Option("--tz", help="IANA time zone of the calendar (DST-safe local periods).")
-]
 StoreReadOption = Annotated[
     Path | None,
     typer.Option("--store", help="Read from this store (offline) instead of the API."),
@@ -85,11 +104,90 @@ def period_range(
     return begin, stop
 
 
+class Direction(StrEnum):
+    """Which counters `belimo energy --direction` reports."""
+
+    heating = "heating"
+    cooling = "cooling"
+    both = "both"
+
+
+class ResetChoice(StrEnum):
+    """What the interval of a lasting counter drop contributes (`--reset-policy`)."""
+
+    rate = "rate"
+    zero = "zero"
+    first = "first"
+
+
+DirectionOption = Annotated[
+    Direction,
+    typer.Option("--direction", case_sensitive=False, help="heating, cooling or both."),
+]
+MaxPowerOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-power",
+        min=0.0,
+        help="Nominal power [W]: steps faster than 1.5 x this are spikes, excluded "
+        "(default: a bound derived from each counter's own steps).",
+    ),
+]
+SpreadGapsOption = Annotated[
+    bool,
+    typer.Option(
+        "--spread-gaps",
+        help="Spread the energy across a gap evenly over it (default: to the period where "
+        "the gap ends).",
+    ),
+]
+ResetPolicyOption = Annotated[
+    ResetChoice,
+    typer.Option(
+        "--reset-policy",
+        case_sensitive=False,
+        help="After a lasting drop, the drop's interval counts the surrounding rate (rate), "
+        "nothing (first) or the new reading (zero).",
+    ),
+]
+RolloverOption = Annotated[
+    float | None,
+    typer.Option(
+        "--rollover",
+        min=0.0,
+        help="The counter's range [J] (e.g. 4294967296): a drop from its top quarter wraps. "
+        "Off by default.",
+    ),
+]
+
+
+def counter_rows(named: pd.DataFrame, directions: Sequence[str]) -> pd.DataFrame:
+    """The energy counters of the chosen directions, without counters a device never uses.
+
+    A counter whose readings are all zero (or missing) belongs to a direction the valve does
+    not serve (the cooling counter of a heating valve): it gets no rows.
+    """
+    from belimo_cloud.analysis.fleet import COUNTER_NAMES
+
+    by_name = {COUNTER_NAMES[d]: d for d in directions}
+    rows = named[named["name"].isin(list(by_name))].copy()
+    rows["direction"] = rows["name"].map(by_name)
+    used = (
+        rows["value"]
+        .fillna(0.0)
+        .ne(0.0)
+        .groupby([rows["device_id"], rows["direction"]], observed=True)
+        .transform("any")
+    )
+    return rows[used.astype(bool)]
+
+
 def energy(  # noqa: PLR0917
     ctx: typer.Context,
     by: Annotated[
         Period, typer.Option("--by", case_sensitive=False, help="Local period.")
     ] = Period.day,
+    direction: DirectionOption = Direction.both,
     tz: TzOption = "Europe/Zurich",
     store: StoreReadOption = None,
     search: SearchOption = None,
@@ -97,14 +195,40 @@ def energy(  # noqa: PLR0917
     device: DeviceOption = None,
     start: FromOption = None,
     end: ToOption = None,
+    max_power: MaxPowerOption = None,
+    spread_gaps: SpreadGapsOption = False,
+    reset_policy: ResetPolicyOption = ResetChoice.rate,
+    rollover: RolloverOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Heating and cooling energy [kWh] per device and local period, with quality flags."""
-    from belimo_cloud.analysis.fleet import energy_by_device, named_samples
+    """Heating and cooling energy (kWh) per device and local period, flagged.
+
+    Calendar: a date or time without a zone is local time in --tz
+    (default Europe/Zurich): --from 2018-01-01 is local midnight.
+
+    Counters: zero or missing readings that come back to their level are an
+    outage (the energy across is kept); readings beyond a plausibility bound
+    (from each counter's own steps, or --max-power) are spikes, excluded; a
+    lasting drop is a reset (a new segment, no invented energy); jitter is
+    noise. quality: ok, or reset, rollover, spike, outage, gap, partial.
+    coverage: share of the period with readings. Unused counters get no rows.
+    """
+    from belimo_cloud.analysis import CounterPolicy, consumption_frame
+    from belimo_cloud.analysis.fleet import named_samples
+    from belimo_cloud.errors import DataError
 
     st = state_of(ctx)
     check_tz(tz)
+    try:
+        policy = CounterPolicy(
+            max_power=max_power or None,
+            spread_gaps=spread_gaps,
+            reset_policy=reset_policy.value,
+            rollover=rollover or None,
+        )
+    except DataError as exc:
+        raise CommandError(str(exc)) from None
     begin, stop = period_range(
         start, end, DEFAULT_SPAN[by.value], from_store=store is not None, tz=tz
     )
@@ -114,18 +238,26 @@ def energy(  # noqa: PLR0917
     source = load(st, selection, store)
     require_samples(source, ["Heating_E_J", "Cooling_E_J"])
     named = named_samples(source.samples, source.catalogue, source.devices)
-    result = energy_by_device(
-        named,
+    chosen = ["heating", "cooling"] if direction is Direction.both else [direction.value]
+    result = consumption_frame(
+        counter_rows(named, chosen),
+        by=("device_id", "direction"),
         freq=FREQ[by.value],
         tz=tz,
-        start=begin,
-        end=stop,
+        unit="joule",
+        to="kWh",
+        policy=policy,
         resolution=source.resolution,
     )
-    names = source.devices.set_index("device_id")["display_name"]
-    result.insert(1, "display_name", result["device_id"].map(names))
+    if begin is not None:
+        result = result[result["period"] >= begin]
+    if stop is not None:
+        result = result[result["period"] < stop]
+    names = source.devices.drop_duplicates("device_id").set_index("device_id")["display_name"]
+    result.insert(1, "display_name", result["device_id"].map(names).fillna(result["device_id"]))
+    result = result.sort_values(["display_name", "direction", "period"], kind="stable")
     result["period"] = result["period"].dt.strftime(_LABEL.get(by.value, "%Y-%m-%d"))
-    result = result.rename(columns={"consumption": "kwh"})
+    result = result.rename(columns={"consumption": "kwh"}).reset_index(drop=True)
     result["kwh"] = result["kwh"].round(3)
     result["coverage"] = result["coverage"].round(3)
     emit(

@@ -1,0 +1,338 @@
+"""Stage 1 of the counter scan: judge each reading (series statistics, outages, drops, spikes).
+
+Works on grouped, time-sorted arrays (epoch ns, counter units), groups contiguous. Nothing is
+copied at full length: the few readings that are excluded go into a set, the rare findings
+into an event list; every full pass is a vectorised comparison of neighbours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from belimo_cloud.analysis.policy import CounterPolicy
+
+__all__ = [
+    "OUTAGE",
+    "RESET",
+    "ROLLOVER",
+    "SPIKE",
+    "Findings",
+    "SeriesStats",
+    "classify",
+    "series_stats",
+]
+
+RESET = 1
+ROLLOVER = 2
+SPIKE = 4
+OUTAGE = 8
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+_BLOCK = 1 << 22  # readings per block of the full passes (bounded temporaries)
+_SAMPLE = 4096  # intervals per series used for its statistics
+_REL_RESOLUTION = 1e-9  # float counters cannot resolve less than this share of their level
+
+
+@dataclass
+class SeriesStats:
+    """Per group: jitter tolerance [unit], plausible rate [unit/s] (inf: none), cadence [ns]."""
+
+    tol: F64
+    bound: F64
+    cadence: F64
+
+
+@dataclass
+class Findings:
+    """What the classification found: excluded readings, segment breaks, lasting jumps, events."""
+
+    excluded: set[int] = field(default_factory=set)
+    breaks: dict[int, int] = field(default_factory=dict)  # reading index -> RESET/ROLLOVER
+    jumps: set[int] = field(default_factory=set)
+    jitter_groups: set[int] = field(default_factory=set)
+    events: dict[str, list[Any]] = field(
+        default_factory=lambda: {k: [] for k in ("group", "time", "end", "kind", "before", "after")}
+    )
+
+    def event(self, g: int, kind: int, span: tuple[Any, Any], values: tuple[Any, Any]) -> None:
+        """Record one finding: its kind, time span [ns] and the levels around it."""
+        ev = self.events
+        ev["group"].append(g)
+        ev["time"].append(int(span[0]))
+        ev["end"].append(int(span[1]))
+        ev["kind"].append(kind)
+        ev["before"].append(float(values[0]))
+        ev["after"].append(float(values[1]))
+
+
+def _pairs(lo: int, hi: int) -> I64:
+    """Indices i of up to ``_SAMPLE`` consecutive pairs (i, i + 1) inside ``[lo, hi)``.
+
+    Long series are sampled in eight evenly spaced runs of consecutive readings, so that the
+    statistics see real neighbours (jitter, cadence) at a bounded cost.
+    """
+    n = hi - lo - 1
+    if n <= _SAMPLE:
+        return np.arange(lo, hi - 1, dtype=np.int64)
+    run = _SAMPLE // 8
+    heads = lo + np.linspace(0, n - run, 8).astype(np.int64)
+    return (heads[:, None] + np.arange(run, dtype=np.int64)[None, :]).ravel()
+
+
+def series_stats(
+    t: I64, v: F64, lo: I64, hi: I64, *, policy: CounterPolicy, max_rate: F64
+) -> SeriesStats:
+    """Jitter tolerance, plausibility bound and cadence of every group, robustly.
+
+    Jitter: when decreases are common (not rare events), three times their 90th percentile.
+    Bound: ``max_rate * margin`` where a nominal rate is known, else (with ``plausibility``)
+    ``spike_factor`` times the 90th percentile of the positive rates between non-zero
+    readings (twice the median for short series). Cadence: the 90th-percentile interval.
+    """
+    n_g = len(lo)
+    tol = np.zeros(n_g)
+    bound = np.full(n_g, np.inf)
+    cadence = np.full(n_g, np.nan)
+    for g in range(n_g):
+        a, b = int(lo[g]), int(hi[g])
+        if b - a < 2:
+            continue
+        i = _pairs(a, b)
+        dt = (t[i + 1] - t[i]).astype(np.float64)
+        # A high quantile, so that irregular or slightly lossy series have no gaps.
+        cadence[g] = float(np.quantile(dt, 0.9))
+        v0, v1 = v[i], v[i + 1]
+        good = np.isfinite(v0) & np.isfinite(v1) & (v0 != 0) & (v1 != 0)
+        step = v1[good] - v0[good]
+        level = float(np.max(np.abs(v0[good]))) if good.any() else 0.0
+        floor = _REL_RESOLUTION * level
+        if policy.jitter is not None:
+            tol[g] = max(float(policy.jitter), floor)
+        else:
+            neg = -step[step < 0]
+            common = len(neg) >= max(5, int(0.02 * len(step)))
+            tol[g] = max(3.0 * float(np.quantile(neg, 0.9)) if common else 0.0, floor)
+        rate_g = float(max_rate[g]) if len(max_rate) else np.nan
+        if np.isfinite(rate_g):
+            bound[g] = rate_g * policy.margin
+            continue
+        if not policy.plausibility:
+            continue
+        up = step > tol[g]
+        rates = step[up] / (dt[good][up] / 1e9)
+        if len(rates) >= 20:
+            bound[g] = policy.spike_factor * float(np.quantile(rates, 0.9))
+        elif len(rates) >= 3:
+            bound[g] = policy.spike_factor * 2.0 * float(np.median(rates))
+    return SeriesStats(tol=tol, bound=bound, cadence=cadence)
+
+
+class _Walker:
+    """Neighbour look-ups that skip excluded readings (they are rare: a set suffices)."""
+
+    def __init__(self, lo: I64, hi: I64, found: Findings) -> None:
+        self.hi = hi
+        self.lo = lo
+        self.ex = found.excluded
+
+    def group(self, i: int) -> int:
+        return int(np.searchsorted(self.hi, i, side="right"))
+
+    def prev(self, i: int, g: int) -> int:
+        """The alive reading before ``i`` in group ``g``, or -1."""
+        j, first = i - 1, int(self.lo[g])
+        while j >= first and j in self.ex:
+            j -= 1
+        return j if j >= first else -1
+
+    def next(self, i: int, g: int) -> int:
+        """The alive reading after ``i`` in group ``g``, or -1."""
+        j, end = i + 1, int(self.hi[g])
+        while j < end and j in self.ex:
+            j += 1
+        return j if j < end else -1
+
+
+def _bad_runs(v: F64, starts: I64) -> list[tuple[int, int]]:
+    """Maximal runs ``[a, b)`` of zero or missing readings within a group."""
+    bad = np.flatnonzero(~np.isfinite(v) | (v == 0))
+    if not len(bad):
+        return []
+    cut = np.ones(len(bad), dtype=bool)
+    cut[1:] = (np.diff(bad) != 1) | np.isin(bad[1:], starts)
+    heads = np.flatnonzero(cut)
+    ends = np.append(heads[1:], len(bad))
+    return [(int(bad[h]), int(bad[e - 1]) + 1) for h, e in zip(heads, ends, strict=True)]
+
+
+def _outages(
+    t: I64, v: F64, *, lo: I64, hi: I64, stats: SeriesStats, found: Findings, walk: _Walker
+) -> None:
+    """Zero or missing runs: an outage when the counter comes back to its level (any length).
+
+    Missing readings are never used. Zeros stay when they are not an outage: a counter that
+    never ran reads zero throughout, and a new meter may start at zero.
+    """
+    for a, b in _bad_runs(v, lo):
+        g = walk.group(a)
+        first, end = int(lo[g]), int(hi[g])
+        nan = [i for i in range(a, b) if not np.isfinite(v[i])]
+        prev = a - 1 if a > first else -1
+        nxt = b if b < end else -1
+        tol = float(stats.tol[g])
+        if prev < 0 and nxt < 0:
+            outage = False
+        elif nxt < 0:
+            outage = True
+        elif prev < 0:
+            dt = (t[nxt] - t[b - 1]) / 1e9
+            outage = len(nan) == b - a or bool(v[nxt] > stats.bound[g] * dt + tol)
+        else:
+            outage = bool(v[nxt] >= v[prev] - tol) or len(nan) == b - a
+        if outage:
+            found.excluded.update(range(a, b))
+            level = v[prev] if prev >= 0 else np.nan
+            back = v[nxt] if nxt >= 0 else np.nan
+            found.event(g, OUTAGE, (t[a], t[b - 1]), (level, back))
+        else:
+            found.excluded.update(nan)
+
+
+def _drop_candidates(v: F64, lo: I64, hi: I64, stats: SeriesStats, found: Findings) -> list[int]:
+    """Readings below the one before by more than the jitter; notes the groups with jitter."""
+    parts: list[I64] = []
+    n = len(v)
+    for a in range(0, max(n - 1, 0), _BLOCK):
+        b = min(a + _BLOCK, n - 1)
+        hit = np.flatnonzero(v[a + 1 : b + 1] < v[a:b])
+        if len(hit):
+            parts.append(hit + a + 1)
+    if not parts:
+        return []
+    d = np.concatenate(parts)
+    d = d[~np.isin(d, lo)]
+    g = np.searchsorted(hi, d, side="right")
+    big = v[d] < v[d - 1] - stats.tol[g]
+    found.jitter_groups.update(np.unique(g[~big]).tolist())
+    return [int(x) for x in d[big]]
+
+
+def _after_runs(found: Findings, hi: I64) -> list[int]:
+    """Readings right after an excluded run (their alive neighbour is further back)."""
+    if not found.excluded:
+        return []
+    ex = np.fromiter(found.excluded, dtype=np.int64)
+    nxt = ex + 1
+    keep = ~np.isin(nxt, ex) & ~np.isin(nxt, hi)
+    return [int(x) for x in nxt[keep]]
+
+
+def _drops(
+    t: I64, v: F64, *, stats: SeriesStats, policy: CounterPolicy, found: Findings, walk: _Walker
+) -> None:
+    """Each drop is a spike (a reading above or below its neighbours), a reset or a rollover."""
+    cands = _drop_candidates(v, walk.lo, walk.hi, stats, found)
+    for d in sorted(set(cands) | set(_after_runs(found, walk.hi))):
+        if d in found.excluded:
+            continue
+        g = walk.group(d)
+        q = walk.prev(d, g)
+        tol = float(stats.tol[g])
+        if q < 0 or not v[d] < v[q] - tol:
+            continue
+        level = float(v[q])
+        p = walk.prev(q, g)
+        if p >= 0 and v[p] <= v[d] + tol:
+            # The reading before the drop stands out above both neighbours.
+            found.excluded.add(q)
+            found.event(g, SPIKE, (t[q], t[q]), (v[p], level))
+            continue
+        run = [d]
+        r = walk.next(d, g)
+        while r >= 0 and v[r] < level - tol and len(run) < policy.glitch_max:
+            run.append(r)
+            r = walk.next(r, g)
+        if r >= 0 and v[r] >= level - tol:
+            found.excluded.update(run)
+            found.event(g, SPIKE, (t[run[0]], t[run[-1]]), (level, float(np.min(v[run]))))
+            continue
+        if p < 0:
+            # The first reading is above everything after it: it is the bad one.
+            found.excluded.add(q)
+            found.event(g, SPIKE, (t[q], t[q]), (np.nan, level))
+            continue
+        if walk.next(d, g) < 0:
+            # A drop at the last reading cannot be told from a bad reading: not used.
+            found.excluded.add(d)
+            found.event(g, SPIKE, (t[d], t[d]), (level, v[d]))
+            continue
+        wrap = policy.rollover
+        kind = ROLLOVER if wrap is not None and level >= 0.75 * wrap else RESET
+        found.breaks[d] = kind
+        found.event(g, kind, (t[d], t[d]), (level, v[d]))
+
+
+def _jump_candidates(t: I64, v: F64, lo: I64, hi: I64, stats: SeriesStats) -> list[int]:
+    out: list[int] = []
+    for g in np.flatnonzero(np.isfinite(stats.bound)).tolist():
+        a, b = int(lo[g]), int(hi[g])
+        if b - a < 2:
+            continue
+        inc = v[a + 1 : b] - v[a : b - 1]
+        dt = (t[a + 1 : b] - t[a : b - 1]) / 1e9
+        hit = np.flatnonzero(inc > stats.bound[g] * dt + stats.tol[g])
+        out.extend((hit + a + 1).tolist())
+    return out
+
+
+def _jumps(t: I64, v: F64, stats: SeriesStats, found: Findings, walk: _Walker) -> None:
+    """Increases beyond the plausibility bound: a bad first, last or leading-zero reading is
+    excluded; a lasting step inside the series is replaced by the surrounding rate."""
+    cands = _jump_candidates(t, v, walk.lo, walk.hi, stats)
+    for k in sorted(set(cands) | set(_after_runs(found, walk.hi))):
+        if k in found.excluded or k in found.breaks:
+            continue
+        g = walk.group(k)
+        q = walk.prev(k, g)
+        if q < 0:
+            continue
+        rise = float(v[k] - v[q])
+        if not rise > stats.bound[g] * (t[k] - t[q]) / 1e9 + stats.tol[g]:
+            continue
+        if walk.next(k, g) < 0:
+            found.excluded.add(k)
+            found.event(g, SPIKE, (t[k], t[k]), (v[q], v[k]))
+            continue
+        first = int(walk.lo[g])
+        seg = v[first:k]
+        real = [
+            i
+            for i in (np.flatnonzero(np.isfinite(seg) & (seg != 0)) + first).tolist()
+            if i not in found.excluded
+        ]
+        if walk.prev(q, g) < 0 or not real:
+            # Everything before is one bad first reading or a run of zeros: not the counter.
+            before = [i for i in range(first, k) if i not in found.excluded]
+            kind = SPIKE if real else OUTAGE
+            found.excluded.update(before)
+            found.event(g, kind, (t[before[0]], t[before[-1]]), (np.nan, v[q]))
+            continue
+        found.jumps.add(k)
+        found.event(g, SPIKE, (t[k], t[k]), (v[q], v[k]))
+
+
+def classify(
+    t: I64, v: F64, lo: I64, hi: I64, *, stats: SeriesStats, policy: CounterPolicy
+) -> Findings:
+    """Stage 1: outages, then drops (spikes, resets, rollovers), then implausible rises."""
+    found = Findings()
+    walk = _Walker(lo, hi, found)
+    _outages(t, v, lo=lo, hi=hi, stats=stats, found=found, walk=walk)
+    _drops(t, v, stats=stats, policy=policy, found=found, walk=walk)
+    _jumps(t, v, stats, found, walk)
+    return found

@@ -1,0 +1,94 @@
+"""`belimo watch` against a sped-up demo cloud: JSON lines, --count, --duration, no TTY table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+from belimo_cloud.cli import live_cmd
+from belimo_cloud.cli.app import BelimoGroup, _root
+from belimo_cloud.client import Client
+from tests.cli.conftest import demo_env
+from tests.conftest import DEMO
+
+
+def make_app() -> typer.Typer:
+    app = typer.Typer(cls=BelimoGroup, name="belimo", pretty_exceptions_enable=False)
+    app.callback()(_root)
+    live_cmd.register(app)
+    return app
+
+
+APP = make_app()
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(APP, list(args))
+
+
+@pytest.fixture
+def cloud(make_emulator: Callable[..., str], monkeypatch: pytest.MonkeyPatch) -> str:
+    url = make_emulator(seed=0, speed=600.0, rate_limit=0, heartbeat=0.5)
+    for key, value in demo_env(url).items():
+        monkeypatch.setenv(key, value)
+    return url
+
+
+def three_valves(url: str) -> list[str]:
+    with Client(**DEMO, api_url=url, rate_limit=0, cache_tokens=False) as client:
+        valves = [
+            d
+            for d in client.devices.list()
+            if (d.dataprofile_id or "").startswith("energyvalve") and d.health.state == "OK"
+        ]
+    valves.sort(key=lambda d: d.health.last_seen or datetime.min, reverse=True)
+    return [d.id for d in valves[:3]]
+
+
+def events_of(result: Result) -> list[dict[str, object]]:
+    assert result.exit_code == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_watch_prints_events_of_three_valves_as_json_lines(cloud: str) -> None:
+    devices = three_valves(cloud)
+    result = run("watch", *devices, "--datapoints", "evcloud.140,evcloud.100", "--count", "9")
+    events = events_of(result)
+    assert len(events) == 9
+    for event in events:
+        assert event["device_id"] in devices
+        assert event["kind"] == "update"
+        assert set(event["datapoints"]) == {"evcloud.140", "evcloud.100"}  # type: ignore[arg-type]
+        assert str(event["timestamp"]).endswith("Z")
+    assert len({e["device_id"] for e in events}) == 3
+    keys = [(e["device_id"], e["timestamp"]) for e in events]
+    assert len(keys) == len(set(keys))
+    assert "9 events" in result.stderr
+
+
+def test_watch_by_name_and_duration(cloud: str) -> None:
+    devices = three_valves(cloud)[:1]
+    result = run("watch", *devices, "-d", "power", "--duration", "2s")
+    events = events_of(result)
+    assert events, result.stderr
+    assert all(set(e["datapoints"]) == {"evcloud.140"} for e in events)  # type: ignore[arg-type]
+
+
+def test_watch_csv_rows_per_sample(cloud: str) -> None:
+    devices = three_valves(cloud)[:1]
+    result = run("watch", *devices, "-d", "evcloud.140", "--count", "2", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "device_id,timestamp,kind,datapoint_id,value"
+    assert len(lines) == 3
+
+
+def test_watch_refuses_a_bad_duration(cloud: str) -> None:
+    result = run("watch", "--duration", "soon")
+    assert result.exit_code == 1
+    assert "--duration" in result.stderr

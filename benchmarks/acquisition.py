@@ -24,12 +24,14 @@ import json
 import multiprocessing as mp
 import resource
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,6 +40,7 @@ import requests
 
 from belimo_cloud.client import Client
 from belimo_cloud.client.chunking import plan_windows
+from belimo_cloud.config import Settings
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -117,11 +120,24 @@ class Recorder(httpx.BaseTransport):
         )
 
 
+# Benchmarks never touch the user's config or token cache: settings are built here, not
+# loaded, and any token file would land in this scratch directory (caching is off anyway).
+_SCRATCH = tempfile.TemporaryDirectory(prefix="belimo-bench-")
+
+
 def make_client(url: str, transport: httpx.BaseTransport, **options: Any) -> Client:
     options.setdefault("cache_tokens", False)
-    return Client(
-        api_url=url, token_url=url + "/oauth/token", transport=transport, **DEMO, **options
+    options.setdefault("token_cache_dir", Path(_SCRATCH.name))
+    settings = Settings(
+        client_id=DEMO["client_id"],
+        client_secret=DEMO["client_secret"],
+        username=DEMO["username"],
+        password=DEMO["password"],
+        api_url=url,
+        token_url=url + "/oauth/token",
+        **options,
     )
+    return Client(settings=settings, transport=transport)
 
 
 def pick_valves(client: Client) -> list[str]:
@@ -223,7 +239,9 @@ def limited_run(url: str) -> dict[str, float]:
         with ThreadPoolExecutor(max_workers=4) as pool:
             list(
                 pool.map(
-                    lambda w: client.history.fetch_window(valve, DATAPOINTS[0], *w, "15m", "last"),
+                    lambda w: client.history.fetch_window(
+                        valve, DATAPOINTS[0], w[0], w[1], "15m", "last"
+                    ),
                     day[:LIMITED_REQUESTS],
                 )
             )

@@ -49,7 +49,8 @@ def foreign_file(path: Path) -> str | None:
     for magic, kind in _FOREIGN_MAGIC:
         if head.startswith(magic):
             return kind
-    return "not a DuckDB database"
+    # Unrecognised bytes: a foreign file, or a store damaged beyond recognition.
+    return "not a DuckDB file: foreign, or corrupt beyond recognition"
 
 
 def not_a_store(path: Path, kind: str) -> StoreError:
@@ -78,16 +79,31 @@ def read_error(path: Path, exc: BaseException) -> StoreError:
     """One-line StoreError for a store that opened but fails while being read."""
     text = str(exc).lower()
     if any(message in text for message in _DAMAGE_MESSAGES):
-        return StoreError(
-            f"store {path} is damaged ({first_line(exc)}); restore a backup or sync into a "
-            "new store"
-        )
+        return damaged(path, exc)
     if any(message in text for message in _VERSION_MESSAGES):
         return StoreError(
             f"store {path} was written by another DuckDB version ({first_line(exc)}); "
             "use a belimo-cloud with a matching duckdb"
         )
     return StoreError(f"store {path} cannot be read ({first_line(exc)})")
+
+
+def write_error(path: Path, exc: BaseException) -> StoreError:
+    """One-line StoreError for a write that failed (and was rolled back)."""
+    text = str(exc).lower()
+    if any(message in text for message in _DAMAGE_MESSAGES):
+        return damaged(path, exc)
+    if "permission denied" in text or "read-only file system" in text:
+        return StoreError(f"store {path} cannot be written ({first_line(exc)})")
+    return StoreError(f"writing to store {path} failed ({first_line(exc)})")
+
+
+def damaged(path: Path, exc: BaseException) -> StoreError:
+    """The error for a store whose file is corrupt: DuckDB's own words say where."""
+    return StoreError(
+        f"store {path} is corrupt or damaged ({first_line(exc)}); restore a backup or sync "
+        "into a new store"
+    )
 
 
 def first_line(exc: BaseException) -> str:

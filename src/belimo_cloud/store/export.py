@@ -47,9 +47,9 @@ def export_samples(
     if store is not None:
         refuse_store_target(path, store)
     _check_target(path, overwrite=overwrite, directory=fmt == "parquet")
-    path.parent.mkdir(parents=True, exist_ok=True)
     staging = _beside(path, "partial")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         count = _copy(con, staging, fmt, where, params)
         _move_into_place(staging, path, overwrite=overwrite)
     except duckdb.Error as exc:

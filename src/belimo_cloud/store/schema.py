@@ -98,7 +98,10 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     elif read_only:
         raise StoreError(f"store {path} does not exist")
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"store {path} cannot be created ({exc.strerror or exc})") from None
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=dict(_CONFIG))
     except duckdb.Error as exc:

@@ -16,7 +16,7 @@ import pandas as pd
 from belimo_cloud.errors import StoreError
 from belimo_cloud.store import export as _export
 from belimo_cloud.store import reader, writer
-from belimo_cloud.store.diagnosis import first_line, read_error
+from belimo_cloud.store.diagnosis import read_error, write_error
 from belimo_cloud.store.info import StoreInfo, store_info
 from belimo_cloud.store.interrupts import SigintWatch
 from belimo_cloud.store.intervals import Interval
@@ -250,9 +250,7 @@ class Store:
             if watch.fired:
                 raise KeyboardInterrupt from None
             if isinstance(exc, duckdb.Error):
-                raise StoreError(
-                    f"writing to store {self.path} failed ({first_line(exc)})"
-                ) from exc
+                raise write_error(self.path, exc) from exc
             raise
         finally:
             self._watch = None

@@ -46,8 +46,8 @@ def counter(days: int = 10, start: str = "2018-03-20") -> pd.Series:
 
 def test_consumption_bars(tmp_path: Path) -> None:
     c = counter()
-    c.iloc[50] = 0.0  # a glitch
-    c = c.drop(c.index[100:130])  # a gap
+    c.iloc[150:] = c.iloc[150:] - c.iloc[150] + 1e6  # a meter replacement: corrected
+    c = c.drop(c.index[100:130])  # a gap: incomplete
     fig = plot.consumption_bars(consumption(c), title="Heating energy per day")
     render(fig, tmp_path, "consumption")
     found = texts(fig)

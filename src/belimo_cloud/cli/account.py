@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 
 from belimo_cloud.cli.convert import as_record
+from belimo_cloud.cli.exit_codes import CommandError
 from belimo_cloud.cli.options import FormatOption, OutputOption, state_of
-from belimo_cloud.cli.render import emit_record, say
+from belimo_cloud.cli.render import emit_record, redact, say
 
 __all__ = ["register"]
 
@@ -17,7 +18,9 @@ def config(ctx: typer.Context, fmt: FormatOption = None, output: OutputOption = 
 
     state = state_of(ctx)
     settings = state.settings()
-    record: dict[str, object] = {**settings.masked(), "config_file": str(config_path())}
+    # masked() hides secrets and URL user info; redact() again in case a value holds a URL.
+    shown = {key: redact(value) for key, value in settings.masked().items()}
+    record: dict[str, object] = {**shown, "config_file": str(config_path())}
     emit_record(record, state.format(fmt), state.out(output))
 
 
@@ -25,20 +28,39 @@ def login(ctx: typer.Context) -> None:
     """Log in now and cache the token for this profile (later commands reuse it)."""
     state = state_of(ctx)
     with state.client() as client:
-        client.login()
-        who = client.settings.username or client.settings.client_id or "(client credentials)"
-        say(
-            f"logged in to {client.settings.api_url} as {who} "
-            f"(profile '{client.settings.profile}'; token cached)"
-        )
+        saved = client.session.login()
+        settings = client.settings
+        who = settings.username or settings.client_id or "(client credentials)"
+        where = f"logged in to {redact(settings.api_url)} as {who} (profile '{settings.profile}')"
+        if saved.failed:
+            say(f"{where}; the token was NOT cached")
+            raise CommandError(
+                f"could not cache the token ({saved.error}); later commands will log in again. "
+                "Check the cache directory's permissions or set BELIMO_TOKEN_CACHE_DIR"
+            )
+        if saved.done:
+            say(
+                f"{where}; token cached in {saved.path}" if saved.path else f"{where}; token cached"
+            )
+        else:
+            say(f"{where}; token caching is off, so each command logs in again")
 
 
 def logout(ctx: typer.Context) -> None:
-    """Forget this profile's cached token."""
+    """Forget this profile's cached token (in memory and on disk)."""
     state = state_of(ctx)
     with state.client() as client:
-        client.logout()
-        say(f"logged out: the token of profile '{client.settings.profile}' is forgotten")
+        removed = client.session.logout()
+        name = client.settings.profile
+    if removed.failed:
+        raise CommandError(
+            f"the cached token of profile '{name}' could not be removed ({removed.error}); "
+            "delete the file by hand"
+        )
+    if removed.done:
+        say(f"logged out: removed the cached token of profile '{name}'")
+    else:
+        say(f"logged out: profile '{name}' had no cached token")
 
 
 def stats(ctx: typer.Context, fmt: FormatOption = None, output: OutputOption = None) -> None:

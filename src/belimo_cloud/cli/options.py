@@ -184,10 +184,11 @@ def parse_when(
     A date or time without a zone is local time in ``tz`` (default Europe/Zurich): the same
     calendar in every command and in the Python API.
     """
+    zone = tz_of(tz)  # checked even without a value: a bad --tz is an error on its own
     if value is None:
         return None
     try:
-        return grammar.parse_time(value, tz=tz_of(tz), now=now, what=option)
+        return grammar.parse_time(value, tz=zone, now=now, what=option)
     except DataError as exc:
         raise CommandError(str(exc)) from None
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
+import httpx
+import pandas as pd
 import pytest
 import typer
 from typer.testing import CliRunner, Result
@@ -92,3 +96,41 @@ def test_watch_refuses_a_bad_duration(cloud: str) -> None:
     result = run("watch", "--duration", "soon")
     assert result.exit_code == 1
     assert "--duration" in result.stderr
+
+
+def test_killing_the_stream_mid_watch_loses_and_repeats_nothing(cloud: str) -> None:
+    devices = three_valves(cloud)
+    results: list[Result] = []
+    watcher = threading.Thread(
+        target=lambda: results.append(
+            run(
+                "watch",
+                *devices,
+                "-d",
+                "evcloud.140",
+                "--duration",
+                "4",
+                "--heartbeat-timeout",
+                "1",
+            )
+        )
+    )
+    watcher.start()
+    time.sleep(1.2)
+    httpx.post(cloud + "/_emulator/streams/drop", json={}).raise_for_status()
+    time.sleep(0.8)
+    httpx.post(cloud + "/_emulator/streams/stall", json={"seconds": 1.5}).raise_for_status()
+    watcher.join(30)
+    events = events_of(results[0])
+    assert "reconnect" in results[0].stderr
+    with Client(**DEMO, api_url=cloud, rate_limit=0, cache_tokens=False) as client:
+        for device in devices:
+            stamps = [str(e["timestamp"]) for e in events if e["device_id"] == device]
+            assert len(stamps) == len(set(stamps)), "a sample was printed twice"
+            first, last = stamps[0], stamps[-1]
+            history = client.history.raw(
+                device, "evcloud.140", first, pd.Timestamp(last) + pd.Timedelta(seconds=1)
+            )
+            expected = [t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in history["timestamp"]]
+            assert stamps == expected, "a sample was lost"
+    assert any(e["kind"] == "backfill" for e in events)

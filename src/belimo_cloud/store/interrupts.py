@@ -52,8 +52,8 @@ class SigintWatch:
 
     def restore(self) -> None:
         """Put back the handler this watch replaced (idempotent)."""
-        if not self._installed:
-            return
+        if not self._installed or threading.current_thread() is not threading.main_thread():
+            return  # only the main thread may set handlers; the writer's own exit restores
         self._installed = False
         if signal.getsignal(signal.SIGINT) == self._record:
             # Only Python's default handler is ever replaced, so that is what goes back.

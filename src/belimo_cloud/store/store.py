@@ -63,7 +63,7 @@ class Store:
         return bool(self._read_only_reason)
 
     def __repr__(self) -> str:
-        return f"Store({str(self.path)!r})"
+        return f"Store({str(self.path)!r}{', read_only=True' if self.read_only else ''})"
 
     def __enter__(self) -> Store:
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,12 +22,14 @@ from belimo_cloud.cli.energy_cmd import (
 from belimo_cloud.cli.history import FromOption, ToOption
 from belimo_cloud.cli.options import State, state_of
 from belimo_cloud.cli.render import note
-from belimo_cloud.cli.sources import Selection, Source, load
+from belimo_cloud.cli.sources import Selection, Source, from_client, load
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["AVERAGED", "COUNTERS", "REPORT_NAMES", "register"]
+    from belimo_cloud.client import Client
+
+__all__ = ["AVERAGED", "COUNTERS", "REPORT_NAMES", "register", "report_samples"]
 
 # What the report reads of each Energy Valve (by default.name). Counters are read as the last
 # reading of each bucket; flow, temperatures and power as the bucket's average, so that the
@@ -44,31 +47,42 @@ AVERAGED = (
 REPORT_NAMES = COUNTERS + AVERAGED
 
 
-def _averages(
-    state: State, source: Source, selection: Selection, store: Path | None
-) -> pd.DataFrame:
-    """The averaged quantities as ``avg`` buckets (from the store: ``last`` when no avg synced)."""
+def _no_rows() -> pd.DataFrame:
     import pandas as pd
 
     from belimo_cloud.client.frames import empty_long_frame
 
+    return empty_long_frame().assign(aggregation=pd.Series(dtype="object"))
+
+
+def _averaged_ids(source: Source) -> dict[str, list[str]]:
+    """Per device, the datapoint ids of the averaged quantities in its profile."""
     cat = source.catalogue
     wanted = cat[cat["name"].isin(AVERAGED)]
-    devices = list(source.devices["device_id"])
-    if wanted.empty or not devices:
-        return empty_long_frame().assign(aggregation=pd.Series(dtype="object"))
-    if store is not None:
-        return _averages_from_store(store, devices, sorted(set(wanted["datapoint_id"])), selection)
+    if wanted.empty or source.devices.empty:
+        return {}
     profiles = source.devices.set_index("device_id")["dataprofile"].to_dict()
-    jobs = []
-    for device_id in devices:
-        ids = wanted.loc[wanted["dataprofile"] == profiles.get(device_id), "datapoint_id"]
-        if len(ids):
-            jobs.append((str(device_id), sorted(set(ids))))
+    out = {}
+    for device_id, profile in profiles.items():
+        ids = sorted(set(wanted.loc[wanted["dataprofile"] == profile, "datapoint_id"]))
+        if ids:
+            out[str(device_id)] = ids
+    return out
+
+
+def report_samples(client: Client, selection: Selection) -> tuple[Source, pd.DataFrame]:
+    """The report's data from the API: counters as ``last`` buckets, the rest as ``avg``.
+
+    Returns the counters' source (devices, catalogue, resolution) and all samples with an
+    ``aggregation`` column, ready for :func:`belimo_cloud.report.write_report`.
+    """
+    import pandas as pd
+
+    source = from_client(client, replace(selection, names=COUNTERS))
     step, start, end = source.resolution, selection.start, selection.end
-    if start is None or end is None or step is None:  # from_client has already refused this
-        return empty_long_frame().assign(aggregation=pd.Series(dtype="object"))
-    with state.client() as client:
+    jobs = list(_averaged_ids(source).items())
+    parts = [source.samples.assign(aggregation="last")]
+    if jobs and start is not None and end is not None and step is not None:
 
         def fetch(job: tuple[str, list[str]]) -> pd.DataFrame:
             return client.history.timeseries(
@@ -76,10 +90,20 @@ def _averages(
             )
 
         with ThreadPoolExecutor(max_workers=max(1, client.settings.max_workers)) as pool:
-            parts = list(pool.map(fetch, jobs))
-    if not parts:
-        return empty_long_frame().assign(aggregation=pd.Series(dtype="object"))
-    return pd.concat(parts, ignore_index=True).assign(aggregation="avg")
+            parts += [p.assign(aggregation="avg") for p in pool.map(fetch, jobs)]
+    return source, pd.concat(parts, ignore_index=True)
+
+
+def _store_samples(path: Path, selection: Selection, state: State) -> tuple[Source, pd.DataFrame]:
+    """The report's data from the store: counters as ``last``, the rest ``avg`` where synced."""
+    import pandas as pd
+
+    source = load(state, replace(selection, names=COUNTERS), path)
+    ids = _averaged_ids(source)
+    datapoints = sorted({d for dps in ids.values() for d in dps})
+    averages = _averages_from_store(path, list(ids), datapoints, selection) if ids else _no_rows()
+    samples = pd.concat([source.samples.assign(aggregation="last"), averages], ignore_index=True)
+    return source, samples
 
 
 def _averages_from_store(
@@ -99,7 +123,7 @@ def _averages_from_store(
             end=None if selection.end is None else selection.end + day,
         )
     columns = ["device_id", "datapoint_id", "timestamp", "value", "aggregation"]
-    if frame.empty:
+    if frame.empty:  # nothing averaged was synced
         return pd.DataFrame(frame[columns])
     # Per datapoint, the finest resolution, and avg buckets where they were synced.
     frame = frame[frame["resolution"] == min(frame["resolution"], key=_seconds)]
@@ -135,8 +159,6 @@ def report(  # noqa: PLR0917
     low dT, flow at Vmax, offline) comes with its dates and a recommendation. Dates without a
     zone are local times in --tz.
     """
-    import pandas as pd
-
     from belimo_cloud.report import write_report
 
     st = state_of(ctx)
@@ -148,18 +170,15 @@ def report(  # noqa: PLR0917
         search=search,
         profile=profile,
         device_ids=tuple(device or ()),
-        names=COUNTERS,
+        names=REPORT_NAMES,
         start=begin,
         end=stop,
     )
-    source = load(st, selection, store)
-    samples = pd.concat(
-        [
-            source.samples.assign(aggregation="last"),
-            _averages(st, source, selection, store),
-        ],
-        ignore_index=True,
-    )
+    if store is not None:
+        source, samples = _store_samples(store, selection, st)
+    else:
+        with st.client() as client:
+            source, samples = report_samples(client, selection)
     path = write_report(
         output,
         source.devices,

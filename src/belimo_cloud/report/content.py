@@ -48,6 +48,9 @@ FINDING_COLUMNS = [
 ]
 
 
+_NEVER_SEEN = "Check that the device is installed, powered and connected; it has never reported."
+
+
 @dataclass
 class ReportData:
     """Everything the report shows, as frames (UTC times; ``period`` in the local zone)."""
@@ -129,7 +132,7 @@ def _device_findings(problems: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
                     "end": now,
                     "duration_h": (now - start) / pd.Timedelta(hours=1) if known else np.nan,
                     "detail": "nothing reported since it was last seen" if known else "never seen",
-                    "recommendation": RECOMMENDATIONS["offline"],
+                    "recommendation": RECOMMENDATIONS["offline"] if known else _NEVER_SEEN,
                 }
             )
         if "problem" in row["status"]:

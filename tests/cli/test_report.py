@@ -29,6 +29,13 @@ def test_report_from_the_api(invoke: Invoke, on_emulator: str, tmp_path: Path) -
     assert valves is not None
     assert "<td>avg</td>" in valves.group(1)
     assert "<td>last</td>" not in valves.group(1)
+    # The designed gap of Heizung 2.OG Nord-Ost is a dated finding with a recommendation.
+    gap = re.search(
+        r'<li data-kind="gap" data-device="[^"]+" data-start="([^"]+)"[^>]*>(.*?)</li>', text, re.S
+    )
+    assert gap is not None
+    assert gap.group(1).startswith("2018-02-05T0")
+    assert "Nord-Ost" in gap.group(2) and 'class="advice"' in gap.group(2)
     # Heating only: no cooling ranking or total for valves that never cool.
     assert 'data-table="ranking-heating"' in text
     assert 'data-card="cooling_energy"' not in text

@@ -5,9 +5,12 @@ fleet's clock, which may run faster than ours). The store is then brought up to 
 the ordinary incremental :func:`~belimo_cloud.syncer.run.sync`, so that every write is one of
 its transactions (a window's samples and the coverage they prove, together or not at all) and
 the store holds exactly what a fresh sync of the same span would: history decides the values,
-the stream only decides when to ask. A sync also runs after every reconnect of the stream (the
-hole is filled from history) and on a schedule (``backfill_every``), whatever the stream says.
-Killed at any point, the store is consistent and the next run resumes from its coverage.
+the stream only decides when to ask. Each sync stops at the start of the bucket the fleet's
+clock is in, so that only complete buckets are stored: a bucket still filling would change
+after it was stored, and a later sync of the same span would disagree with it. A sync also
+runs after every reconnect of the stream (the hole is filled from history) and on a schedule
+(``backfill_every``), whatever the stream says. Killed at any point, the store is consistent
+and the next run resumes from its coverage.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from belimo_cloud.client.live import HEARTBEAT_TIMEOUT
-from belimo_cloud.client.timeutil import utcnow
+from belimo_cloud.client.timeutil import floor_to_grid, parse_resolution, utcnow
 from belimo_cloud.store import Store
 from belimo_cloud.syncer.run import sync
 from belimo_cloud.syncer.selection import select
@@ -35,8 +38,6 @@ __all__ = ["FollowReport", "follow"]
 
 MIN_INTERVAL = 5.0  # [s] between two syncs that events trigger (events in between coalesce)
 BACKFILL_EVERY = 300.0  # [s] a sync at least this often, even when the stream is silent
-# Sample times are whole seconds: a window ending one second after the newest sample holds it.
-_PAST_SAMPLE = timedelta(seconds=1)
 
 
 @dataclass
@@ -52,13 +53,15 @@ class FollowReport:
     reconnects: int = 0
     points: int = 0
     requests: int = 0
-    fleet_time: datetime | None = None  # the newest sample time the store was synced to
+    fleet_time: datetime | None = None  # the newest sample time the stream showed
+    synced_until: datetime | None = None  # the store holds every complete bucket before this
     interrupted: bool = False
     reports: list[SyncReport] = field(default_factory=list, repr=False)
 
     def summary(self) -> str:
         """One line for the command line."""
-        upto = self.fleet_time.isoformat().replace("+00:00", "Z") if self.fleet_time else "-"
+        until = self.synced_until
+        upto = until.isoformat().replace("+00:00", "Z") if until is not None else "-"
         return (
             f"followed {self.events} events with {self.syncs} syncs "
             f"({self.event_syncs} on events, {self.reconnect_syncs} after reconnects, "
@@ -119,9 +122,10 @@ def follow(
     ids = [t.device.id for t in selection.targets]
     dp_ids = sorted({dp for t in selection.targets for dp in t.datapoint_ids})
     fleet_now = _fleet_now(selection.devices)
+    step = parse_resolution(sync_options.get("resolution", "15m"))
 
     def run_sync(reason: str) -> None:
-        moment = (fleet_now or utcnow()) + _PAST_SAMPLE
+        moment = floor_to_grid(fleet_now or utcnow(), step)
         result = sync(
             client,
             target,
@@ -134,7 +138,8 @@ def follow(
         setattr(report, f"{reason}_syncs", getattr(report, f"{reason}_syncs") + 1)
         report.points += result.points
         report.requests += result.requests_sent
-        report.fleet_time = moment - _PAST_SAMPLE
+        report.fleet_time = fleet_now
+        report.synced_until = moment
         report.reports.append(result)
         if on_sync is not None:
             on_sync(result)

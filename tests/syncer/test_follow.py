@@ -1,0 +1,121 @@
+"""sync --follow: a store kept current from the change-stream equals a fresh sync of its span."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from belimo_cloud.client import Client
+from belimo_cloud.store import Store
+from belimo_cloud.syncer import sync
+from belimo_cloud.syncer.follow import follow
+from tests.conftest import DEMO, FIXED_NOW
+
+DATAPOINTS = "heating_energy,power"
+START = FIXED_NOW - timedelta(hours=6)
+
+FOLLOWER = """
+import json, sys
+from belimo_cloud.client import Client
+from belimo_cloud.syncer.follow import follow
+url, store, devices, start, duration = sys.argv[1:6]
+with Client(client_id="{client_id}", client_secret="{client_secret}", username="{username}",
+            password="{password}", api_url=url, rate_limit=0, cache_tokens=False) as client:
+    report = follow(client, store, device_ids=devices.split(","), datapoints="{datapoints}",
+                    start=start, duration=float(duration), min_interval=0.3, backfill_every=2)
+print(json.dumps({{"synced_until": report.synced_until.isoformat(), "syncs": report.syncs,
+                  "events": report.events}}))
+""".format(**DEMO, datapoints=DATAPOINTS)
+
+
+@pytest.fixture
+def cloud(make_emulator: Callable[..., str]) -> str:
+    return make_emulator(seed=0, speed=600.0, rate_limit=0, heartbeat=0.5)
+
+
+def client_of(url: str) -> Client:
+    return Client(**DEMO, api_url=url, rate_limit=0, cache_tokens=False)
+
+
+def two_valves(client: Client) -> list[str]:
+    found = [
+        d
+        for d in client.devices.list()
+        if (d.dataprofile_id or "").startswith("energyvalve") and d.health.state == "OK"
+    ]
+    found.sort(key=lambda d: d.health.last_seen or datetime.min, reverse=True)
+    return sorted(d.id for d in found[:2])
+
+
+def stored(path: Path) -> pd.DataFrame:
+    with Store(path) as store:
+        frame = store.read()
+    columns = ["device_id", "datapoint_id", "resolution", "aggregation", "timestamp", "value"]
+    return frame[columns].sort_values(columns[:5]).reset_index(drop=True)
+
+
+def fresh_sync(client: Client, path: Path, devices: list[str], upto: datetime) -> pd.DataFrame:
+    sync(client, path, device_ids=devices, datapoints=DATAPOINTS, start=START, end=upto)
+    return stored(path)
+
+
+def test_follow_keeps_the_store_equal_to_a_fresh_sync(cloud: str, tmp_path: Path) -> None:
+    with client_of(cloud) as client:
+        devices = two_valves(client)
+        report = follow(
+            client,
+            tmp_path / "follow.duckdb",
+            device_ids=devices,
+            datapoints=DATAPOINTS,
+            start=START,
+            duration=5.0,
+            min_interval=0.3,
+            backfill_every=2.0,
+        )
+        assert report.events > 0
+        assert report.event_syncs >= 1 and report.syncs >= 3
+        assert report.synced_until is not None and report.synced_until > FIXED_NOW
+        assert report.fleet_time is not None and report.fleet_time >= report.synced_until
+        followed = stored(tmp_path / "follow.duckdb")
+        fresh = fresh_sync(client, tmp_path / "fresh.duckdb", devices, report.synced_until)
+    assert followed["timestamp"].max() > pd.Timestamp(FIXED_NOW)
+    pd.testing.assert_frame_equal(followed, fresh)
+
+
+def test_follow_killed_and_restarted_equals_a_fresh_sync(cloud: str, tmp_path: Path) -> None:
+    with client_of(cloud) as client:
+        devices = two_valves(client)
+    store = tmp_path / "follow.duckdb"
+    args = [sys.executable, "-c", FOLLOWER, cloud, str(store), ",".join(devices), START.isoformat()]
+    killed = subprocess.Popen([*args, "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not store.exists():
+            time.sleep(0.1)
+        time.sleep(4.0)  # well into following: several syncs on events
+        assert killed.poll() is None, killed.stderr.read() if killed.stderr else ""
+        os.kill(killed.pid, signal.SIGKILL)
+    finally:
+        killed.wait(30)
+    assert killed.returncode == -signal.SIGKILL
+    restarted = subprocess.run(
+        [*args, "4"], check=False, capture_output=True, text=True, timeout=120
+    )
+    assert restarted.returncode == 0, restarted.stderr
+    summary = json.loads(restarted.stdout.strip().splitlines()[-1])
+    assert summary["events"] > 0
+    upto = datetime.fromisoformat(summary["synced_until"])
+    followed = stored(store)
+    with client_of(cloud) as client:
+        fresh = fresh_sync(client, tmp_path / "fresh.duckdb", devices, upto)
+    pd.testing.assert_frame_equal(followed, fresh)

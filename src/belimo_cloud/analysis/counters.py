@@ -89,7 +89,8 @@ class Scan:
     corrections added from that reading on; ``mask_pos`` are excluded readings with the used
     readings around them (``mask_anchor``, ``mask_next``; -1 when none). ``gap_prev`` and
     ``gap_pos`` are the used readings around each gap, ``gap_ends`` every reading index that
-    ends an interval inside a gap. ``events``: arrays ``group``, ``time``, ``end``, ``kind``,
+    ends an interval inside a gap. ``cadence`` is each group's typical interval [ns] (NaN
+    when unknown). ``events``: arrays ``group``, ``time``, ``end``, ``kind``,
     ``before``, ``after``.
     """
 
@@ -110,6 +111,7 @@ class Scan:
     gap_pos: I64
     gap_ends: I64
     spread: bool
+    cadence: F64
     events: dict[str, npt.NDArray[Any]]
 
     def energy_at(self, k: I64, group: I64) -> F64:
@@ -278,16 +280,10 @@ def _gaps(sc: Scan, found: Findings, stats: SeriesStats, policy: CounterPolicy) 
     fixed = policy.gap_ns
     prev: list[int] = []
     ends: list[int] = []
-    for g in range(len(sc.lo)):
-        a, b = int(sc.lo[g]), int(sc.hi[g])
-        if b - a < 2:
-            continue
-        limit = fixed if fixed is not None else policy.gap_factor * float(stats.cadence[g])
-        hit = np.flatnonzero(np.diff(sc.t[a:b]) > limit) + a + 1
-        for k in hit.tolist():
-            if k not in found.excluded and k - 1 not in found.excluded:
-                prev.append(k - 1)
-                ends.append(k)
+    for k in found.raw_gaps:
+        if k not in found.excluded and k - 1 not in found.excluded:
+            prev.append(k - 1)
+            ends.append(k)
     mp, ma, mn = sc.mask_pos, sc.mask_anchor, sc.mask_next
     if len(mp):
         heads = np.flatnonzero(np.diff(ma, prepend=-2) != 0)
@@ -352,6 +348,7 @@ def scan_counters(
         gap_pos=_EMPTY,
         gap_ends=_EMPTY,
         spread=policy.spread_gaps,
+        cadence=stats.cadence,
         events={},
     )
     _segment(sc, found, stats, policy)

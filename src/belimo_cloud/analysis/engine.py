@@ -298,7 +298,12 @@ def bin_periods(
             flags[rows[bits == bit]] |= np.uint8(bit)
     lengths = (p_hi - p_lo).astype(np.float64)
     coverage = np.clip(span / lengths, 0.0, 1.0)
-    edge = (p_lo < f_g) | (p_hi > l_g)
+    # Data that starts or ends within one reading interval of a period's edge (at most 1 % of
+    # the period) leaves it complete: `sync --from` a date gives readings from the first
+    # bucket's end, one interval after the period starts.
+    cad = np.nan_to_num(np.repeat(sc.cadence[groups], n_per), nan=0.0)
+    slack = np.minimum(cad, 0.01 * (p_hi - p_lo))
+    edge = (f_g - p_lo > slack) | (p_hi - l_g > slack)
     flags |= np.where(edge & (coverage < 1.0 - 1e-9), PARTIAL, 0).astype(np.uint8)
     return pd.DataFrame(
         {

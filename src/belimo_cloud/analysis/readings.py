@@ -34,7 +34,8 @@ OUTAGE = 8
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 _BLOCK = 1 << 22  # readings per block of the full passes (bounded temporaries)
-_SAMPLE = 4096  # intervals per series used for its statistics
+_SAMPLE = 1024  # intervals per series used for its statistics
+_CHUNK = 2048  # series whose statistics are computed together (bounded temporaries)
 _REL_RESOLUTION = 1e-9  # float counters cannot resolve less than this share of their level
 
 
@@ -55,6 +56,7 @@ class Findings:
     breaks: dict[int, int] = field(default_factory=dict)  # reading index -> RESET/ROLLOVER
     jumps: set[int] = field(default_factory=set)
     jitter_groups: set[int] = field(default_factory=set)
+    raw_gaps: list[int] = field(default_factory=list)  # readings after a long interval
     events: dict[str, list[Any]] = field(
         default_factory=lambda: {k: [] for k in ("group", "time", "end", "kind", "before", "after")}
     )
@@ -70,18 +72,37 @@ class Findings:
         ev["after"].append(float(values[1]))
 
 
-def _pairs(lo: int, hi: int) -> I64:
-    """Indices i of up to ``_SAMPLE`` consecutive pairs (i, i + 1) inside ``[lo, hi)``.
+def _row_quantile(x: F64, q: float) -> F64:
+    """The ``q`` quantile of each row, ignoring NaN (NaN for a row without values)."""
+    srt = np.sort(x, axis=1)  # NaN sorts last
+    count = np.sum(~np.isnan(x), axis=1)
+    pos = q * np.maximum(count - 1, 0)
+    below = np.floor(pos).astype(np.int64)
+    above = np.minimum(below + 1, np.maximum(count - 1, 0))
+    rows = np.arange(len(x))
+    lo_v, hi_v = srt[rows, below], srt[rows, above]
+    out = lo_v + (pos - below) * (hi_v - lo_v)
+    return np.where(count > 0, out, np.nan)
+
+
+def _pairs(lo: I64, hi: I64) -> tuple[I64, npt.NDArray[np.bool_]]:
+    """Indices i of up to ``_SAMPLE`` consecutive pairs (i, i + 1) per group, and validity.
 
     Long series are sampled in eight evenly spaced runs of consecutive readings, so that the
-    statistics see real neighbours (jitter, cadence) at a bounded cost.
+    statistics see real neighbours (jitter, cadence) at a bounded cost; one row per group.
     """
-    n = hi - lo - 1
-    if n <= _SAMPLE:
-        return np.arange(lo, hi - 1, dtype=np.int64)
+    m = np.maximum(hi - lo - 1, 0)
     run = _SAMPLE // 8
-    heads = lo + np.linspace(0, n - run, 8).astype(np.int64)
-    return (heads[:, None] + np.arange(run, dtype=np.int64)[None, :]).ravel()
+    cols = np.arange(_SAMPLE, dtype=np.int64)
+    heads = (np.linspace(0.0, 1.0, 8)[None, :] * np.maximum(m - run, 0)[:, None]).astype(np.int64)
+    sampled = (heads[:, :, None] + np.arange(run, dtype=np.int64)[None, None, :]).reshape(
+        len(lo), _SAMPLE
+    )
+    long = (m > _SAMPLE)[:, None]
+    offset = np.where(long, sampled, cols[None, :])
+    valid = long | (cols[None, :] < m[:, None])
+    idx = lo[:, None] + np.where(valid, offset, 0)
+    return idx, valid
 
 
 def series_stats(
@@ -93,43 +114,47 @@ def series_stats(
     Bound: ``max_rate * margin`` where a nominal rate is known, else (with ``plausibility``)
     ``spike_factor`` times the 90th percentile of the positive rates between non-zero
     readings (twice the median for short series). Cadence: the 90th-percentile interval.
+    All groups at once, a chunk of groups at a time (one row of samples per group).
     """
-    n_g = len(lo)
-    tol = np.zeros(n_g)
-    bound = np.full(n_g, np.inf)
-    cadence = np.full(n_g, np.nan)
-    for g in range(n_g):
-        a, b = int(lo[g]), int(hi[g])
-        if b - a < 2:
-            continue
-        i = _pairs(a, b)
-        dt = (t[i + 1] - t[i]).astype(np.float64)
-        # A high quantile, so that irregular or slightly lossy series have no gaps.
-        cadence[g] = float(np.quantile(dt, 0.9))
-        v0, v1 = v[i], v[i + 1]
-        good = np.isfinite(v0) & np.isfinite(v1) & (v0 != 0) & (v1 != 0)
-        step = v1[good] - v0[good]
-        level = float(np.max(np.abs(v0[good]))) if good.any() else 0.0
-        floor = _REL_RESOLUTION * level
-        if policy.jitter is not None:
-            tol[g] = max(float(policy.jitter), floor)
-        else:
-            neg = -step[step < 0]
-            common = len(neg) >= max(5, int(0.02 * len(step)))
-            tol[g] = max(3.0 * float(np.quantile(neg, 0.9)) if common else 0.0, floor)
-        rate_g = float(max_rate[g]) if len(max_rate) else np.nan
-        if np.isfinite(rate_g):
-            bound[g] = rate_g * policy.margin
-            continue
-        if not policy.plausibility:
-            continue
-        up = step > tol[g]
-        rates = step[up] / (dt[good][up] / 1e9)
-        if len(rates) >= 20:
-            bound[g] = policy.spike_factor * float(np.quantile(rates, 0.9))
-        elif len(rates) >= 3:
-            bound[g] = policy.spike_factor * 2.0 * float(np.median(rates))
+    parts = [
+        _stats_chunk(t, v, lo[a : a + _CHUNK], hi[a : a + _CHUNK], policy)
+        for a in range(0, len(lo), _CHUNK)
+    ]
+    tol = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0)
+    bound = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
+    cadence = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
+    if len(max_rate):
+        known = np.isfinite(max_rate)
+        bound = np.where(known, max_rate * policy.margin, bound)
     return SeriesStats(tol=tol, bound=bound, cadence=cadence)
+
+
+def _stats_chunk(t: I64, v: F64, lo: I64, hi: I64, policy: CounterPolicy) -> tuple[F64, F64, F64]:
+    idx, valid = _pairs(lo, hi)
+    nxt = np.minimum(idx + 1, max(len(t) - 1, 0))  # invalid pairs may point past the end
+    dt = np.where(valid, (t[nxt] - t[idx]).astype(np.float64), np.nan)
+    cadence = _row_quantile(dt, 0.9)
+    v0, v1 = v[idx], v[nxt]
+    good = valid & np.isfinite(v0) & np.isfinite(v1) & (v0 != 0) & (v1 != 0)
+    step = np.where(good, v1 - v0, np.nan)
+    level = np.max(np.where(good, np.abs(v0), 0.0), axis=1)
+    floor = _REL_RESOLUTION * level
+    if policy.jitter is not None:
+        tol = np.maximum(float(policy.jitter), floor)
+    else:
+        neg = np.where(step < 0, -step, np.nan)
+        n_neg = np.sum(step < 0, axis=1)
+        common = n_neg >= np.maximum(5, (0.02 * np.sum(good, axis=1)).astype(np.int64))
+        jitter = np.where(common, 3.0 * np.nan_to_num(_row_quantile(neg, 0.9)), 0.0)
+        tol = np.maximum(jitter, floor)
+    bound = np.full(len(lo), np.inf)
+    if policy.plausibility:
+        rates = np.where(step > tol[:, None], step / (dt / 1e9), np.nan)
+        n_up = np.sum(step > tol[:, None], axis=1)
+        high = policy.spike_factor * _row_quantile(rates, 0.9)
+        mid = policy.spike_factor * 2.0 * _row_quantile(rates, 0.5)
+        bound = np.where(n_up >= 20, high, np.where(n_up >= 3, mid, np.inf))
+    return tol, bound, cadence
 
 
 class _Walker:
@@ -277,23 +302,33 @@ def _drops(
         found.event(g, kind, (t[d], t[d]), (level, v[d]))
 
 
-def _jump_candidates(t: I64, v: F64, lo: I64, hi: I64, stats: SeriesStats) -> list[int]:
-    out: list[int] = []
-    for g in np.flatnonzero(np.isfinite(stats.bound)).tolist():
+def _interval_pass(
+    t: I64, v: F64, lo: I64, hi: I64, *, stats: SeriesStats, policy: CounterPolicy
+) -> tuple[list[int], list[int]]:
+    """One pass over every interval: rises beyond the bound and raw gaps (reading indices)."""
+    jumps: list[int] = []
+    gaps: list[int] = []
+    fixed = policy.gap_ns
+    for g in range(len(lo)):
         a, b = int(lo[g]), int(hi[g])
         if b - a < 2:
             continue
-        inc = v[a + 1 : b] - v[a : b - 1]
-        dt = (t[a + 1 : b] - t[a : b - 1]) / 1e9
-        hit = np.flatnonzero(inc > stats.bound[g] * dt + stats.tol[g])
-        out.extend((hit + a + 1).tolist())
-    return out
+        dt = np.diff(t[a:b]).astype(np.float64)
+        gap = fixed if fixed is not None else policy.gap_factor * float(stats.cadence[g])
+        gaps.extend((np.flatnonzero(dt > gap) + a + 1).tolist())
+        if np.isfinite(stats.bound[g]):
+            dt *= stats.bound[g] / 1e9
+            dt += stats.tol[g]
+            jumps.extend((np.flatnonzero(np.diff(v[a:b]) > dt) + a + 1).tolist())
+    return jumps, gaps
 
 
-def _jumps(t: I64, v: F64, stats: SeriesStats, found: Findings, walk: _Walker) -> None:
+def _jumps(
+    t: I64, v: F64, *, stats: SeriesStats, policy: CounterPolicy, found: Findings, walk: _Walker
+) -> None:
     """Increases beyond the plausibility bound: a bad first, last or leading-zero reading is
     excluded; a lasting step inside the series is replaced by the surrounding rate."""
-    cands = _jump_candidates(t, v, walk.lo, walk.hi, stats)
+    cands, found.raw_gaps = _interval_pass(t, v, walk.lo, walk.hi, stats=stats, policy=policy)
     for k in sorted(set(cands) | set(_after_runs(found, walk.hi))):
         if k in found.excluded or k in found.breaks:
             continue
@@ -334,5 +369,5 @@ def classify(
     walk = _Walker(lo, hi, found)
     _outages(t, v, lo=lo, hi=hi, stats=stats, found=found, walk=walk)
     _drops(t, v, stats=stats, policy=policy, found=found, walk=walk)
-    _jumps(t, v, stats, found, walk)
+    _jumps(t, v, stats=stats, policy=policy, found=found, walk=walk)
     return found

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from belimo_cloud.client import Client
+from belimo_cloud.client.chunking import plan_windows
 from belimo_cloud.client.session import Session
 from belimo_cloud.client.tokencache import CachedToken, TokenCache
 from belimo_cloud.config import Settings
@@ -23,6 +24,7 @@ from belimo_cloud.errors import (
     APIError,
     AuthError,
     BadRequest,
+    DataError,
     ResponseError,
     TransportError,
     UnusableToken,
@@ -296,3 +298,23 @@ def test_login_and_logout_report_what_became_of_the_cache(tmp_path: Path) -> Non
     assert not saved.done and saved.failed and saved.error and "good-token" not in saved.error
     assert good.done and good.path is not None and not good.failed
     assert removed.done and not again.done and not again.failed
+
+
+def test_raw_history_repeating_under_a_huge_total_ends_with_a_clear_error() -> None:
+    page = {
+        "data": [{"timestamp": "2018-01-01T00:00:00Z", "value": 1.0}],
+        "paging": {"total": 10**12, "offset": 0, "limit": 1},
+    }
+    route = "/api/v3/devices/d1/data/history/datapoints/evcloud.210"
+    with hostile_server(**{route: answer(200, page)}) as srv:
+        client = Client(settings=settings(srv))
+        result = outcome(lambda: client.history.raw("d1", "evcloud.210", page_size=1))
+        client.close()
+    assert isinstance(result, ResponseError)
+    assert "repeating" in str(result)
+    assert len(srv.requests_to(route)) == 2
+
+
+def test_a_range_needing_too_many_requests_is_refused_before_any_request() -> None:
+    with pytest.raises(DataError, match="coarser resolution"):
+        plan_windows("1971-01-01T00:00:00Z", "2199-01-01T00:00:00Z", "1s")

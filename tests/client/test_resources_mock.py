@@ -282,7 +282,11 @@ def test_timeline_iterates_pages() -> None:
 
     cloud.route("/devices/d1/timeline", timeline)
     with cloud.client() as client:
-        got = list(client.devices.timeline("d1", "2025-01-01", "2025-02-01", page_size=10))
+        got = list(
+            client.devices.timeline(
+                "d1", "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z", page_size=10
+            )
+        )
     assert len(got) == 28 and got[0].timestamp > got[-1].timestamp
     assert cloud.api_requests()[0].url.params["from"] == "2025-01-01T00:00:00Z"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from belimo_cloud.client.constants import MAX_WINDOWS
 from belimo_cloud.client.timeutil import floor_to_grid, parse_resolution, parse_time
 from belimo_cloud.errors import DataError
 
@@ -47,6 +48,11 @@ def plan_windows(
     first = floor_to_grid(lo, res)
     total = -(-(hi - first) // res)
     count = -(-total // max_buckets)
+    if count > MAX_WINDOWS:
+        raise DataError(
+            f"{total:,} buckets of {res} need {count:,} requests (more than {MAX_WINDOWS:,}); "
+            "narrow the range or choose a coarser resolution"
+        )
     per, extra = divmod(total, count)
     windows: list[tuple[datetime, datetime]] = []
     offset = 0

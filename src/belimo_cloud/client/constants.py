@@ -29,6 +29,7 @@ __all__ = [
     "MAX_PAGE_PASSES",
     "MAX_RATE_LIMITED_ATTEMPTS",
     "MAX_STALE_PAGES",
+    "MAX_WINDOWS",
     "MAX_WORKERS_LIMIT",
     "REFRESH_MARGIN_CAP",
     "REFRESH_MARGIN_FRACTION",
@@ -61,3 +62,7 @@ REFRESH_MARGIN_FRACTION = 0.1  # ...or this share of a shorter lifetime
 MAX_PAGE_PASSES = 3  # walks of a changing collection before accepting what was seen
 MAX_STALE_PAGES = 2  # pages in a row with nothing new before the walk is declared stuck
 MAX_PAGES = 20_000  # pages of one walk (40 million items at 2000 a page): beyond, an error
+
+# -- time windows (chunking.py) --
+# Requests one range may be split into: 100,000 x 10,000 buckets is 190 years at 1 min.
+MAX_WINDOWS = 100_000

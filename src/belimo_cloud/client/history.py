@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
-from itertools import islice
+from itertools import count, islice
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from belimo_cloud.client.chunking import MAX_BUCKETS, plan_windows
+from belimo_cloud.client.constants import MAX_PAGES
 from belimo_cloud.client.decode import (
     SeriesArrays,
     decode,
@@ -41,7 +42,7 @@ from belimo_cloud.client.timeutil import (
     parse_resolution,
     parse_time,
 )
-from belimo_cloud.errors import DataError
+from belimo_cloud.errors import DataError, ResponseError
 
 if TYPE_CHECKING:
     from belimo_cloud.client.session import Session
@@ -318,15 +319,24 @@ class History:
         values: list[Any] = []
         offset = 0
         previous_first: str | None = None
-        while True:
+        for page_number in count(1):
+            if page_number > MAX_PAGES:
+                raise ResponseError(
+                    f"the API kept sending raw history pages: stopped after {MAX_PAGES}"
+                )
             body = self._session.get_bytes(
                 path, {**params, "offset": str(offset)}, data_endpoint=True
             )
             page: _RawPage | None = decode(body, _RawPage | None, "raw history")
             items = (page.data if page is not None else None) or []
             total = page.paging.total if page is not None and page.paging else None
-            if total is None and items and items[0].timestamp == previous_first:
-                break  # a server that ignores the offset repeats its page
+            if items and items[0].timestamp == previous_first:
+                if total is None:
+                    break  # a server that ignores the offset repeats its page
+                raise ResponseError(
+                    f"the API keeps repeating the same raw history page (offset {offset} of a "
+                    f"claimed total of {total}); stopped instead of looping"
+                )
             previous_first = items[0].timestamp if items else None
             stamps.extend(item.timestamp for item in items)
             values.extend(item.value for item in items)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 import typer
 from typer.testing import CliRunner, Result
@@ -108,6 +109,7 @@ def test_dry_run_shows_the_request_and_creates_no_job(cloud: str, tmp_path: Path
     assert "nothing was sent" in result.stdout
     assert state_value(device.id, "evcloud.40") == old
     assert audit_lines(tmp_path) == []
+    assert httpx.get(cloud + "/_emulator/jobs").json()["jobs"] == []
     assert run("jobs").exit_code == 0
 
 
@@ -163,3 +165,32 @@ def test_metadata_through_write_and_the_audit_command(cloud: str, tmp_path: Path
     rows = json.loads(shown.stdout)
     assert len(rows) == 1 and rows[0]["outcome"] == "APPLIED"
     assert rows[0]["new_value"] == "Zurich"
+
+
+def test_a_failed_job_has_its_own_status(cloud: str, tmp_path: Path) -> None:
+    device = valve(cloud)
+    httpx.post(cloud + "/_emulator/jobs", json={"failNext": 1}).raise_for_status()
+    result = run("write", device.id, "evcloud.40", "11", "--yes", "--wait", "--format", "json")
+    assert result.exit_code == write_cmd.WriteStatus.JOB_FAILED == 9
+    assert json.loads(result.stdout)[0]["state"] == "FAILURE"
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "FAILURE" in errors[0]
+    assert [line["outcome"] for line in audit_lines(tmp_path)] == ["FAILURE"]
+
+
+def test_jobs_cancel_and_wait(
+    cloud: str, make_emulator: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    device = valve(cloud)
+    slow = make_emulator(seed=0, speed=60.0, rate_limit=0, job_delay=60.0)
+    for key, value in demo_env(slow).items():
+        monkeypatch.setenv(key, value)
+    sent = run("write", device.id, "evcloud.40", "10", "--yes", "--cancelable", "-f", "json")
+    assert sent.exit_code == 0, sent.stderr
+    job_id = json.loads(sent.stdout)[0]["job_id"]
+    timed_out = run("jobs", job_id, "--wait", "--timeout", "0.3")
+    assert timed_out.exit_code == write_cmd.WriteStatus.JOB_TIMEOUT == 10
+    canceled = run("jobs", job_id, "--cancel", "-f", "json")
+    assert canceled.exit_code == 0, canceled.stderr
+    row = json.loads(canceled.stdout)[0]
+    assert row["state"] == "CANCELED" and row["device_id"] == device.id

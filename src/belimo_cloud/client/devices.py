@@ -309,40 +309,14 @@ class Devices:
 
     def _send(self, request: WriteRequest) -> bytes:
         """Send a checked write once (never retried: a write is not idempotent)."""
-        from belimo_cloud.client.writes import WRITE_SCOPE, WriteNotPermitted
+        from belimo_cloud.client.writes import require_write_scope, write_refusal
 
-        try:
-            # Write rights are asked for only now: a read-only run never holds them.
-            require = getattr(self._session, "require_scopes", None)
-            if require is None:
-                require = getattr(self._session.tokens, "require_scopes", None)
-            if callable(require):
-                require(WRITE_SCOPE)
-        except AuthError as exc:
-            raise WriteNotPermitted(
-                f"no {WRITE_SCOPE} scope: the identity server refused write rights to this "
-                "account; nothing was sent",
-                error=exc.error,
-                description=exc.description,
-            ) from None
+        require_write_scope(self._session)
         try:
             response = self._session.request(request.method, request.path, json=request.body)
-        except AuthError as exc:
-            if exc.error == "insufficient_scope" or WRITE_SCOPE in str(exc):
-                raise WriteNotPermitted(
-                    f"no {WRITE_SCOPE} scope: the API refused the write; nothing was written",
-                    error=exc.error,
-                    description=exc.description,
-                    sent=True,
-                ) from None
-            raise
-        except APIError as exc:
-            if exc.status_code == 403:
-                raise WriteNotPermitted(
-                    f"no {WRITE_SCOPE} scope: the API refused the write (403: "
-                    f"{exc.body_preview or 'forbidden'}); nothing was written",
-                    error="forbidden",
-                    sent=True,
-                ) from None
+        except (AuthError, APIError) as exc:
+            refusal = write_refusal(exc)
+            if refusal is not None:
+                raise refusal from None
             raise
         return response.content

@@ -18,7 +18,7 @@ import msgspec
 
 from belimo_cloud.client.decode import decode
 from belimo_cloud.client.models import Ref
-from belimo_cloud.errors import BelimoError, DataError
+from belimo_cloud.errors import APIError, AuthError, BelimoError, DataError
 
 if TYPE_CHECKING:
     from belimo_cloud.client.session import Session
@@ -155,9 +155,13 @@ class Job:
     def cancel(self) -> Job:
         """Ask the server to cancel the job (only cancelable, not yet final jobs); returns self.
 
+        Cancelling is a write: it needs ``public.write`` (WriteNotPermitted otherwise).
         The server's refusal (a job that is not cancelable or already final) raises its
         APIError; the state is refreshed afterwards either way.
         """
+        from belimo_cloud.client.writes import require_write_scope, write_refusal
+
+        require_write_scope(self._session)
         try:
             self._session.request(
                 "PUT",
@@ -165,6 +169,11 @@ class Job:
                 content=b"CANCELED",
                 headers={"Content-Type": "text/plain"},
             )
+        except (AuthError, APIError) as exc:
+            refusal = write_refusal(exc)
+            if refusal is not None:
+                raise refusal from None
+            raise
         finally:
             self.refresh()
         return self

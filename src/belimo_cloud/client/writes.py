@@ -24,7 +24,7 @@ from belimo_cloud import units
 from belimo_cloud.client.models import Datapoint, DataProfile, Device
 from belimo_cloud.client.semantics import resolve
 from belimo_cloud.client.timeutil import format_time, parse_time
-from belimo_cloud.errors import AuthError, DataError
+from belimo_cloud.errors import APIError, AuthError, DataError
 
 __all__ = [
     "WRITE_SCOPE",
@@ -37,7 +37,9 @@ __all__ = [
     "coerce_value",
     "plan_metadata",
     "plan_write",
+    "require_write_scope",
     "resolve_datapoint",
+    "write_refusal",
 ]
 
 WRITE_SCOPE = "public.write"
@@ -102,6 +104,48 @@ class WriteNotPermitted(AuthError):
     ) -> None:
         super().__init__(message, error=error, description=description)
         self.sent = sent
+
+
+def require_write_scope(session: Any) -> None:
+    """Hold a token with ``public.write`` before a write (asked for only now, never cached).
+
+    WriteNotPermitted (nothing sent) when the identity server will not grant it.
+    """
+    require = getattr(session, "require_scopes", None)
+    if require is None:
+        require = getattr(getattr(session, "tokens", None), "require_scopes", None)
+    if not callable(require):
+        return
+    try:
+        require(WRITE_SCOPE)
+    except AuthError as exc:
+        raise WriteNotPermitted(
+            f"no {WRITE_SCOPE} scope: the identity server refused write rights to this "
+            "account; nothing was sent",
+            error=exc.error,
+            description=exc.description,
+        ) from None
+
+
+def write_refusal(exc: BaseException) -> WriteNotPermitted | None:
+    """The WriteNotPermitted an API refusal of a sent write means, or None for other errors."""
+    if isinstance(exc, AuthError) and (
+        exc.error == "insufficient_scope" or WRITE_SCOPE in str(exc)
+    ):
+        return WriteNotPermitted(
+            f"no {WRITE_SCOPE} scope: the API refused the write; nothing was written",
+            error=exc.error,
+            description=exc.description,
+            sent=True,
+        )
+    if isinstance(exc, APIError) and exc.status_code == 403:
+        return WriteNotPermitted(
+            f"no {WRITE_SCOPE} scope: the API refused the write (403: "
+            f"{exc.body_preview or 'forbidden'}); nothing was written",
+            error="forbidden",
+            sent=True,
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -134,3 +138,42 @@ def test_killing_the_stream_mid_watch_loses_and_repeats_nothing(cloud: str) -> N
             expected = [t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in history["timestamp"]]
             assert stamps == expected, "a sample was lost"
     assert any(e["kind"] == "backfill" for e in events)
+
+
+TTY_APP = """
+import sys, typer
+from belimo_cloud.cli import live_cmd
+from belimo_cloud.cli.app import BelimoGroup, _root
+app = typer.Typer(cls=BelimoGroup, name="belimo")
+app.callback()(_root)
+live_cmd.register(app)
+app(sys.argv[1:])
+"""
+
+
+def test_watch_on_a_terminal_draws_a_table(cloud: str) -> None:
+    devices = three_valves(cloud)[:2]
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": "160", "TERM": "xterm"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", TTY_APP, "watch", *devices, "-d", "evcloud.140", "--count", "4"],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert process.wait(60) == 0, process.stderr.read() if process.stderr else ""
+    os.close(leader)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert "datapoint" in screen and "evcloud.140" in screen
+    assert "{" not in screen  # a table, not JSON lines

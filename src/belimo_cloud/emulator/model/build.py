@@ -25,6 +25,7 @@ from belimo_cloud.emulator.model.layout import (
     size_valve,
     utc,
 )
+from belimo_cloud.emulator.model.measures import with_measure
 from belimo_cloud.emulator.model.physics import ValveParams
 from belimo_cloud.emulator.model.types import DeviceSpec, Tenant
 
@@ -110,6 +111,7 @@ def build(seed: int) -> Built:
         valve_index: int | None = None
         if plan.kind != "gateway":
             valve = size_valve(plan, rng, _fault_window(plan.name, "low_delta_t"))
+            valve = with_measure(plan.name, plan.tenant, valve)
             valve_index = len(valves)
             valves.append(valve)
         device_id = device_uuid(rng)

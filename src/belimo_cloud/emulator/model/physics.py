@@ -45,7 +45,9 @@ class ValveParams:
     [0..1] how much sun the zone gets; ``constant_load`` [0..1] a 24/7 load (server room)
     instead of the weather-driven one; ``phase`` [0..1) shifts the shared noise;
     ``low_dt`` an epoch-second window [start, end) with low-dT syndrome (cooling), or None;
-    ``override`` the written override control (forces the valve closed, to minimum or open).
+    ``override`` the written override control (forces the valve closed, to minimum or open);
+    ``measure`` (epoch s, share): from then on the load is ``1 - share`` of what it was (a
+    designed efficiency measure, :mod:`belimo_cloud.emulator.model.measures`), or None.
     """
 
     kind: str
@@ -59,6 +61,7 @@ class ValveParams:
     constant_load: float = 0.0
     low_dt: tuple[int, int] | None = None
     override: int = 0  # Override_Write: 0 none, 1|2 closed, 3 minimum, 4|8 open, else auto
+    measure: tuple[int, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ def _core(p: ValveParams, times: IntArray, c: ClimateSamples) -> _Core:
     w2 = (c.u + (p.phase + 0.381966)) % 1.0 * 2.0 - 1.0
     heating = p.kind == "heating"
     demand = _heating_demand(p, c, w) if heating else _cooling_demand(p, c, w)
+    if p.measure is not None:
+        demand = np.where(times >= p.measure[0], demand * (1.0 - p.measure[1]), demand)
     open_ = demand >= 0.03
     if heating:
         supply = c.heating_supply

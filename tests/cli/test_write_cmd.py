@@ -78,8 +78,8 @@ def test_write_wait_ends_success_and_state_shows_it(cloud: str, tmp_path: Path) 
     new = 12.0 if old != 12.0 else 13.0
     result = run("write", device.id, "SpDeltaT_K_Write", f"{new}", "--wait", "--yes")
     assert result.exit_code == 0, result.stderr
-    assert f"current value: {old} K" in result.stdout
-    assert f"new value:     {new} K" in result.stdout
+    assert f"current value: {old:.10g} K" in result.stdout
+    assert f"new value:     {new:.10g} K" in result.stdout
     assert "SUCCESS" in result.stdout
     assert state_value(device.id, "evcloud.40") == pytest.approx(new)
     lines = audit_lines(tmp_path)

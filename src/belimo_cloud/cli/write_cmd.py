@@ -35,6 +35,7 @@ from belimo_cloud.units import display_unit
 if TYPE_CHECKING:
     from belimo_cloud.client import Client
     from belimo_cloud.client.jobs import Job
+    from belimo_cloud.client.models import Device
     from belimo_cloud.client.writes import WriteRequest
 
 __all__ = ["WriteStatus", "jobs", "register", "write"]
@@ -58,13 +59,14 @@ def _fail(exc: BaseException, status: int) -> NoReturn:
 def _shown(value: Any, unit: str | None) -> str:
     if value is None:
         return "(unknown)"
+    # Raw reals carry binary noise (89.99999999999999): ten significant digits are honest.
+    text = f"{value:.10g}" if isinstance(value, float) else str(value)
     label = display_unit(unit)
-    return f"{value} {label}".rstrip() if label else str(value)
+    return f"{text} {label}" if label else text
 
 
-def _plan(client: Client, device_ref: str, datapoint: str, value: str) -> WriteRequest:
+def _plan(client: Client, device: Device, datapoint: str, value: str) -> WriteRequest:
     """The checked request (sends nothing); refusals exit with their own status."""
-    device = find_device(client, device_ref)
     profile = profile_of(client, device)
     try:
         dp = resolve_datapoint(profile, datapoint, device_id=device.id)
@@ -77,8 +79,8 @@ def _plan(client: Client, device_ref: str, datapoint: str, value: str) -> WriteR
         _fail(exc, WriteStatus.OUT_OF_RANGE)
 
 
-def _summary(request: WriteRequest, device_ref: str) -> list[str]:
-    lines = [f"device {device_ref} ({request.device_id})"]
+def _summary(request: WriteRequest, device: Device) -> list[str]:
+    lines = [f"device {device.name} ({device.id})"]
     for change in request.changes:
         name = f" ({change.name})" if change.name else ""
         lines.append(f"  {change.datapoint_id}{name}")
@@ -124,8 +126,9 @@ def write(  # noqa: PLR0917 - the command's documented arguments and options
     out_fmt = state.format(fmt)
     tell = say if out_fmt is OutputFormat.table and state.out(output) is None else note
     with state.client() as client:
-        request = _plan(client, device, datapoint, value)
-        for line in _summary(request, device):
+        found = find_device(client, device)
+        request = _plan(client, found, datapoint, value)
+        for line in _summary(request, found):
             tell(line)
         if dry_run:
             tell("dry run: this request would be sent; nothing was sent and no job created")

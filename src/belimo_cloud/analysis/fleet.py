@@ -17,6 +17,7 @@ import pandas as pd
 from belimo_cloud.analysis.energy import consumption_frame
 from belimo_cloud.analysis.engine import Duration
 from belimo_cloud.analysis.events import counter_events_frame
+from belimo_cloud.analysis.policy import CounterPolicy
 from belimo_cloud.errors import DataError
 
 __all__ = [
@@ -122,6 +123,7 @@ def energy_by_device(
     names: dict[str, str] | None = None,
     max_power: float | dict[Any, float] | None = None,
     drop_unused: bool = True,
+    policy: CounterPolicy | None = None,
 ) -> pd.DataFrame:
     """Heating and cooling consumption per device and local period.
 
@@ -142,6 +144,7 @@ def energy_by_device(
         to=to,
         resolution=resolution,
         max_power=max_power,
+        policy=policy,
     )
     if start is not None:
         out = out[out["period"] >= _local(start, tz)]
@@ -159,6 +162,7 @@ def energy_events(
     resolution: Duration = None,
     names: dict[str, str] | None = None,
     drop_unused: bool = True,
+    policy: CounterPolicy | None = None,
 ) -> pd.DataFrame:
     """Counter findings (resets, glitches, gaps, ...) per device and direction, by time.
 
@@ -167,7 +171,12 @@ def energy_events(
     """
     rows = _counter_rows(named, names or COUNTER_NAMES, drop_unused=drop_unused)
     out = counter_events_frame(
-        rows, by=("device_id", "direction"), unit="joule", to=to, resolution=resolution
+        rows,
+        by=("device_id", "direction"),
+        unit="joule",
+        to=to,
+        resolution=resolution,
+        policy=policy,
     )
     if start is not None:
         out = out[out["end"] >= utc_timestamp(start)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from belimo_cloud.cli.render import TABLE_LIMIT
 from belimo_cloud.syncer import DEFAULT_SPAN
-from tests.cli.conftest import Invoke, one_line
+from tests.cli.conftest import Invoke, Run, one_line
 
 
 def _valve(invoke: Invoke) -> str:
@@ -128,3 +129,14 @@ def test_login_that_cannot_cache_says_so(
     assert login.exit_code == 1
     assert "NOT cached" in login.stdout
     assert "could not cache the token" in one_line(login.stderr)
+
+
+def test_a_busy_port_is_one_clear_line(run_belimo: Run) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_belimo("emulator", "serve", "--port", str(port), timeout=60)
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert "already in use" in line and "--port" in line

@@ -252,25 +252,28 @@ def _plot(kwh: pd.DataFrame, valve: Device, path: Path) -> Path:
 
 def _report(client: Client, path: Path) -> Path:
     """The fleet report for the year: status, consumption, data quality, hydronics."""
+    from belimo_cloud.cli.progress import working
     from belimo_cloud.cli.report_cmd import REPORT_NAMES
     from belimo_cloud.cli.sources import Selection, from_client
     from belimo_cloud.report import write_report
 
     start, end = _local_year()
     selection = Selection(names=REPORT_NAMES, start=start.to_pydatetime(), end=end.to_pydatetime())
-    source = from_client(client, selection)
+    with working("Fetching the fleet's year") as step:
+        source = from_client(client, selection, step=step)
     say(
         f"{len(source.devices)} devices, {len(source.samples):,} hourly readings "
         f"(up to {len(REPORT_NAMES)} datapoints per valve)"
     )
-    return write_report(
-        path,
-        source.devices,
-        source.catalogue,
-        source.samples,
-        start=start,
-        end=end,
-        tz=DEMO_TZ,
-        title=f"Demo fleet, {YEAR}",
-        resolution=source.resolution,
-    )
+    with working("Writing the report"):
+        return write_report(
+            path,
+            source.devices,
+            source.catalogue,
+            source.samples,
+            start=start,
+            end=end,
+            tz=DEMO_TZ,
+            title=f"Demo fleet, {YEAR}",
+            resolution=source.resolution,
+        )

@@ -6,7 +6,8 @@ datapoint catalogue and long samples (device_id, datapoint_id, timestamp, value)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -69,11 +70,24 @@ def _select_devices(frame: pd.DataFrame, selection: Selection) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def load(state: State, selection: Selection, store: Path | None) -> Source:
-    """The selection's frames: from ``store`` when given, else from the API."""
+Step = Callable[[str], None]
+
+
+def _quiet(_text: str) -> None:
+    return None
+
+
+def load(
+    state: State, selection: Selection, store: Path | None, *, step: Step | None = None
+) -> Source:
+    """The selection's frames: from ``store`` when given, else from the API.
+
+    ``step`` (e.g. the one `cli.progress.working` yields) hears what is being read.
+    """
     if store is not None:
+        (step or _quiet)(f"reading {store}")
         return _from_store(store, selection)
-    return _from_api(state, selection)
+    return _from_api(state, selection, step or _quiet)
 
 
 def _from_store(path: Path, selection: Selection) -> Source:
@@ -119,16 +133,18 @@ def _widen(moment: datetime | None, days: int) -> datetime | None:
     return None if moment is None else moment + timedelta(days=days)
 
 
-def _from_api(state: State, selection: Selection) -> Source:
+def _from_api(state: State, selection: Selection, step: Step) -> Source:
     with state.client() as client:
-        return from_client(client, selection)
+        return from_client(client, selection, step=step)
 
 
-def from_client(client: Client, selection: Selection) -> Source:
+def from_client(client: Client, selection: Selection, *, step: Step | None = None) -> Source:
     """The selection's frames straight from the API: devices, their profiles, hourly history.
 
-    Devices are fetched concurrently (the client's rate limiter and retries still apply).
+    Devices are fetched concurrently (the client's rate limiter and retries still apply);
+    ``step`` hears "device 3/34" as each one arrives.
     """
+    tell = step or _quiet
     import pandas as pd
 
     from belimo_cloud.client import catalogue_frame, devices_frame
@@ -137,7 +153,8 @@ def from_client(client: Client, selection: Selection) -> Source:
     start, end = selection.start, selection.end
     if start is None or end is None:
         raise CommandError("reading from the API needs --from and --to (or give --store)")
-    step = parse_resolution(selection.resolution)
+    size = parse_resolution(selection.resolution)
+    tell("listing devices")
     listed = list(client.devices.list(search=selection.search))
     devices = _select_devices(devices_frame(listed), selection)
     chosen = [d for d in listed if d.id in set(devices["device_id"])]
@@ -152,8 +169,15 @@ def from_client(client: Client, selection: Selection) -> Source:
         if ids:
             jobs.append((device.id, ids))
 
+    done = [0]
+    lock = threading.Lock()
+
     def fetch(job: tuple[str, list[str]]) -> pd.DataFrame:
-        return client.history.timeseries(job[0], job[1], start - step, end + step, resolution=step)
+        part = client.history.timeseries(job[0], job[1], start - size, end + size, resolution=size)
+        with lock:
+            done[0] += 1
+            tell(f"device {done[0]}/{len(jobs)}")
+        return part
 
     with ThreadPoolExecutor(max_workers=max(1, client.settings.max_workers)) as pool:
         parts = list(pool.map(fetch, jobs))
@@ -163,7 +187,7 @@ def from_client(client: Client, selection: Selection) -> Source:
         else pd.DataFrame(columns=["dataprofile", "datapoint_id", "name", "unit"])
     )
     samples = pd.concat(parts, ignore_index=True) if parts else empty_long_frame()
-    return Source(devices, catalogue, samples, step, client.settings.api_url)
+    return Source(devices, catalogue, samples, size, client.settings.api_url)
 
 
 def require_samples(source: Source, what: Sequence[str]) -> None:

@@ -22,7 +22,7 @@ import typer
 from belimo_cloud.cli.devices import find_device
 from belimo_cloud.cli.exit_codes import CommandError
 from belimo_cloud.cli.options import FormatOption, OutputOption, parse_resolution, state_of
-from belimo_cloud.cli.render import OutputFormat, note
+from belimo_cloud.cli.render import OutputFormat, note, say
 
 if TYPE_CHECKING:
     from belimo_cloud.client.live import DeviceEvent, Subscription
@@ -63,9 +63,11 @@ class _Lines:
         self._header = False
 
     def _write(self, text: str) -> None:
-        stream = self._file or sys.stdout
-        stream.write(text)
-        stream.flush()
+        if self._file is None:
+            say(text.rstrip("\n"))
+            return
+        self._file.write(text)
+        self._file.flush()
 
     def event(self, event: DeviceEvent) -> None:
         doc = event.as_dict()

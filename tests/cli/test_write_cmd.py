@@ -111,6 +111,17 @@ def test_dry_run_shows_the_request_and_creates_no_job(cloud: str, tmp_path: Path
     assert audit_lines(tmp_path) == []
     assert httpx.get(cloud + "/_emulator/jobs").json()["jobs"] == []
     assert run("jobs").exit_code == 0
+    as_json = run("write", device.id, "evcloud.40", "9.5", "--dry-run", "-f", "json")
+    assert as_json.exit_code == 0, as_json.stderr
+    doc = json.loads(as_json.stdout)[0]
+    assert doc["dry_run"] is True and doc["method"] == "POST"
+    assert doc["url"] == f"{cloud}/api/v3/devices/{device.id}/data"
+    assert doc["body"] == {
+        "datapoints": {"evcloud.40": 9.5},
+        "mergeable": False,
+        "cancelable": False,
+    }
+    assert httpx.get(cloud + "/_emulator/jobs").json()["jobs"] == []
 
 
 def test_refusals_have_their_own_status_and_one_line(

@@ -134,16 +134,9 @@ def write(  # noqa: PLR0917 - the command's documented arguments and options
             tell("dry run: this request would be sent; nothing was sent and no job created")
             tell(request.describe(client.session.base_url))
             if out_fmt is not OutputFormat.table:
-                emit_record(
-                    {
-                        "dry_run": True,
-                        "method": request.method,
-                        "path": request.path,
-                        "body": request.body,
-                    },
-                    out_fmt,
-                    state.out(output),
-                )
+                doc = {"dry_run": True, **request.as_dict()}
+                doc["url"] = client.session.url(request.path)
+                emit_record(doc, out_fmt, state.out(output))
             return
         if not yes:
             try:

@@ -122,6 +122,16 @@ class Job:
         """Whether the device confirmed the job (SUCCESS)."""
         return self.info.state == "SUCCESS"
 
+    @property
+    def result(self) -> Any:
+        """What the device answered (SUCCESS only), e.g. "ok"."""
+        return self.info.result
+
+    @property
+    def error(self) -> JobError | None:
+        """Why the job failed (FAILURE only)."""
+        return self.info.error
+
     def refresh(self) -> Job:
         """Fetch the job's current state (``GET /jobs/{id}``); returns self."""
         body = self._session.get_bytes(job_path(self.id))

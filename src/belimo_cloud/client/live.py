@@ -104,6 +104,11 @@ class DeviceEvent:
     received_at: datetime = field(default_factory=utcnow)
 
     @property
+    def values(self) -> Mapping[str, Any]:
+        """Datapoint id -> raw value (the same mapping as ``datapoints``)."""
+        return self.datapoints
+
+    @property
     def removed(self) -> bool:
         """Whether the device left the stream (removed, or no longer visible)."""
         return self.kind == "removed"
@@ -555,11 +560,15 @@ class Live:
         datapoints: Any = None,
         *,
         on_event: Callable[[DeviceEvent], None] | None = None,
+        callback: Callable[[DeviceEvent], None] | None = None,
         heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
         resubscribe_margin: float = RESUBSCRIBE_MARGIN,
         backfill: bool = True,
     ) -> Subscription:
         """Start a subscription: iterate it for DeviceEvents, or pass ``on_event``.
+
+        ``on_event`` (alias ``callback``) is called on the subscription's reader thread, one
+        event at a time; ``subscription.wait()`` then blocks until it ends.
 
         ``devices``: ids or Device objects (None: every visible device). ``datapoints``: ids,
         or names resolved through the devices' profiles (None: all). The stream is
@@ -576,11 +585,13 @@ class Live:
             and any("." not in d for d in datapoint_ids)
         ):
             datapoint_ids = self._resolve_ids(device_ids, datapoint_ids)
+        if on_event is not None and callback is not None:
+            raise DataError("give on_event or callback, not both")
         subscription = Subscription(
             self,
             device_ids,
             datapoint_ids,
-            on_event=on_event,
+            on_event=on_event or callback,
             heartbeat_timeout=heartbeat_timeout,
             resubscribe_margin=resubscribe_margin,
             backfill=backfill,

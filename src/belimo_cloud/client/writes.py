@@ -194,6 +194,16 @@ class WriteRequest:
     changes: tuple[Change, ...] = field(default_factory=tuple)
     kind: str = "data"  # "data" (a job) or "metadata" (204, no job)
 
+    def as_dict(self) -> dict[str, Any]:
+        """method, path, body and the changes, as plain JSON-ready values."""
+        return {
+            "device_id": self.device_id,
+            "method": self.method,
+            "path": self.path,
+            "body": self.body,
+            "changes": [change.as_dict() for change in self.changes],
+        }
+
     def describe(self, base_url: str = "") -> str:
         """``POST <url>`` and the JSON body on the next lines, as it would go over the wire."""
         import json

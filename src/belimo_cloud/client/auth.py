@@ -42,6 +42,7 @@ from belimo_cloud.client.constants import (
     REFRESH_MARGIN_FRACTION,
     UNKNOWN_TOKEN_LIFETIME,
 )
+from belimo_cloud.client.deadline import current_budget, exchange_deadline
 from belimo_cloud.client.redact import header_safe, redact, safe_url
 from belimo_cloud.client.retry import GiveUp, RetryDriver, RetryPolicy, parse_retry_after
 from belimo_cloud.client.tokencache import CachedToken, CacheResult, TokenCache
@@ -349,9 +350,12 @@ class TokenManager:
             self.grants_sent += 1
             self.grant_history.append(form["grant_type"])
             logger.debug("POST %s %s", safe_url(url), redact(form))
-            return self._http.post(
-                url, data=form, auth=_NO_AUTH, headers={"Accept": "application/json"}
-            )
+            budget = current_budget()
+            left = budget.remaining() if budget is not None else self.settings.timeout
+            with exchange_deadline(max(0.0, min(self.settings.timeout, left))):
+                return self._http.post(
+                    url, data=form, auth=_NO_AUTH, headers={"Accept": "application/json"}
+                )
 
         try:
             return self._driver.run(

@@ -30,7 +30,13 @@ from belimo_cloud.client._http_util import (
     server_message,
 )
 from belimo_cloud.client.auth import TokenManager
-from belimo_cloud.client.deadline import Budget, DeadlineTransport, budget_scope
+from belimo_cloud.client.deadline import (
+    Budget,
+    DeadlineTransport,
+    budget_scope,
+    current_budget,
+    exchange_deadline,
+)
 from belimo_cloud.client.ratelimit import TokenBucket
 from belimo_cloud.client.redact import install_filter, redact_url, safe_url
 from belimo_cloud.client.retry import GiveUp, RetryDriver, RetryPolicy, parse_retry_after
@@ -219,9 +225,13 @@ class Session:
             sent_headers = dict(headers or {})
             if authorization:
                 sent_headers["Authorization"] = authorization
-            response = self._http.request(
-                method, url, params=query, json=json, content=content, headers=sent_headers
-            )
+            # The exchange's own deadline starts now, after any wait for a slot or a token.
+            budget = current_budget()
+            left = budget.remaining() if budget is not None else self.settings.timeout
+            with exchange_deadline(max(0.0, min(self.settings.timeout, left))):
+                response = self._http.request(
+                    method, url, params=query, json=json, content=content, headers=sent_headers
+                )
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
                     "%s %s -> %d (%d bytes)",

@@ -34,7 +34,7 @@ def test_signature_shows_days_and_model(tmp_path: Path) -> None:
     assert "below 15" in labels[2] or "below 14" in labels[2]
     line = ax.get_lines()[0]
     x, y = line.get_data()
-    assert np.allclose(y, model.predict(np.asarray(x)))
+    assert np.allclose(y, model.main.predict(np.asarray(x)))
     path = save(fig, tmp_path / "sig.svg")
     assert "<svg" in path.read_text()[:500]
 

@@ -23,11 +23,13 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from belimo_cloud.analysis.mv_models import F64, FORMS, ChangePointModel, fit_change_point
+from belimo_cloud.analysis.mv_daytypes import Baseline, DayTypes, as_baseline, fit_day_types
+from belimo_cloud.analysis.mv_models import F64, FORMS, ChangePointModel
 from belimo_cloud.errors import DataError
 
 __all__ = [
     "GUIDELINE_14",
+    "Baseline",
     "Savings",
     "Sufficiency",
     "check_sufficiency",
@@ -53,7 +55,7 @@ MIN_COVERAGE = 0.9
 MIN_DAYS = 30
 
 
-def meets_guideline_14(model: ChangePointModel, interval: str = "daily") -> bool:
+def meets_guideline_14(model: Baseline | ChangePointModel, interval: str = "daily") -> bool:
     """Whether CV(RMSE) and |NMBE| are within the Guideline 14 limits for ``interval``."""
     limits = GUIDELINE_14[interval]
     return bool(model.cvrmse <= limits["cvrmse"] and abs(model.nmbe) <= limits["nmbe"])
@@ -111,15 +113,16 @@ def check_sufficiency(
 
 
 def fit_baseline(
-    paired: pd.DataFrame, *, forms: tuple[str, ...] = FORMS, min_days: int = 10
-) -> ChangePointModel:
-    """The change-point model of ``paired`` days (from :func:`pair_days`)."""
-    return fit_change_point(
-        paired["temperature"].to_numpy(np.float64),
-        paired["energy"].to_numpy(np.float64),
-        forms=forms,
-        min_days=min_days,
-    )
+    paired: pd.DataFrame,
+    *,
+    forms: tuple[str, ...] = FORMS,
+    min_days: int = 10,
+    day_types: DayTypes = "auto",
+) -> Baseline:
+    """The baseline of ``paired`` days (from :func:`pair_days`): change-point models for all
+    days alike or for workdays and weekends (:func:`~belimo_cloud.analysis.mv_daytypes.
+    fit_day_types`)."""
+    return fit_day_types(paired, forms=forms, min_days=min_days, day_types=day_types)
 
 
 @dataclass(frozen=True)
@@ -145,28 +148,42 @@ class Savings:
     savings_ok: bool
 
 
-def _standard_error(model: ChangePointModel, temperature: F64) -> float:
-    """Standard error [kWh] of the summed prediction error over the days ``temperature``."""
+def _variance(model: ChangePointModel, temperature: F64) -> float:
+    """Variance [kWh2] of one model's summed prediction error over the days ``temperature``."""
+    if len(temperature) == 0:
+        return 0.0
     rho = model.autocorrelation if math.isfinite(model.autocorrelation) else 0.0
     rho = min(max(rho, 0.0), 0.95)
     g = model.design(temperature).sum(axis=0)
     inv = np.asarray(model.xtx_inv, dtype=np.float64)
     spread = float(g @ inv @ g) if inv.shape == (g.size, g.size) else 0.0
     variance = model.rmse**2 * (len(temperature) + max(spread, 0.0))
-    return math.sqrt(variance * (1.0 + rho) / (1.0 - rho))
+    return variance * (1.0 + rho) / (1.0 - rho)
 
 
-def savings(model: ChangePointModel, paired: pd.DataFrame, *, confidence: float = 0.95) -> Savings:
+def _standard_error(model: Baseline, paired: pd.DataFrame) -> float:
+    """Standard error [kWh] of the summed prediction error over the ``paired`` days; the
+    day types' models were fitted apart, so their variances add."""
+    t = paired["temperature"].to_numpy(np.float64)
+    days = pd.DatetimeIndex(paired.index)
+    return math.sqrt(sum(_variance(part, t[mask]) for part, mask in model.parts(days)))
+
+
+def savings(
+    model: Baseline | ChangePointModel, paired: pd.DataFrame, *, confidence: float = 0.95
+) -> Savings:
     """Predicted against actual energy over the reporting ``paired`` days."""
+    model = as_baseline(model)
     if not 0.0 < confidence < 1.0:
         raise DataError("confidence must be between 0 and 1")
     if paired.empty:
         raise DataError("the reporting period has no days with both energy and temperature")
-    predicted = float(model.predict(paired["temperature"].to_numpy(np.float64)).sum())
+    days = pd.DatetimeIndex(paired.index)
+    predicted = float(model.predict(paired["temperature"].to_numpy(np.float64), days).sum())
     actual = float(paired["energy"].sum())
     avoided = predicted - actual
     m = len(paired)
-    se = _standard_error(model, paired["temperature"].to_numpy(np.float64))
+    se = _standard_error(model, paired)
     half = NormalDist().inv_cdf(0.5 + confidence / 2.0) * se
     half68 = NormalDist().inv_cdf(0.84) * se
     percent = 100.0 * avoided / predicted if predicted > 0 else math.nan
@@ -185,10 +202,11 @@ def savings(model: ChangePointModel, paired: pd.DataFrame, *, confidence: float 
     )
 
 
-def cumulative_savings(model: ChangePointModel, paired: pd.DataFrame) -> pd.DataFrame:
+def cumulative_savings(model: Baseline | ChangePointModel, paired: pd.DataFrame) -> pd.DataFrame:
     """Per reporting day: ``predicted``, ``actual``, ``avoided`` [kWh/d] and ``cumulative``
     avoided energy [kWh] so far."""
-    predicted = model.predict(paired["temperature"].to_numpy(np.float64))
+    days = pd.DatetimeIndex(paired.index)
+    predicted = as_baseline(model).predict(paired["temperature"].to_numpy(np.float64), days)
     out = pd.DataFrame(
         {"predicted": predicted, "actual": paired["energy"].to_numpy(np.float64)},
         index=paired.index,
@@ -221,6 +239,7 @@ def typical_year(daily: pd.Series[float]) -> F64:
     return np.convolve(padded, np.ones(7) / 7.0, mode="valid")
 
 
-def normalised_annual_consumption(model: ChangePointModel, typical: F64) -> float:
-    """Energy [kWh] ``model`` predicts for the typical year's daily temperatures."""
-    return float(model.predict(np.asarray(typical, dtype=np.float64)).sum())
+def normalised_annual_consumption(model: Baseline | ChangePointModel, typical: F64) -> float:
+    """Energy [kWh] ``model`` predicts for the typical year's daily temperatures (a split
+    baseline weighs its day types as a week does)."""
+    return float(as_baseline(model).predict(np.asarray(typical, dtype=np.float64)).sum())

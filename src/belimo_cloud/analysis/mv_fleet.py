@@ -28,6 +28,7 @@ from belimo_cloud.analysis.baseline import (
     savings,
     typical_year,
 )
+from belimo_cloud.analysis.mv_daytypes import DayTypes
 from belimo_cloud.analysis.mv_models import FORMS
 from belimo_cloud.errors import DataError
 
@@ -40,6 +41,7 @@ ROW_COLUMNS = (
     "device_id",
     "direction",
     "form",
+    "day_types",
     "heating_balance",
     "heating_slope",
     "cooling_balance",
@@ -101,6 +103,7 @@ def _one(
     reporting: Period | None,
     typical: Any,
     forms: tuple[str, ...],
+    day_types: DayTypes,
     confidence: float,
     min_coverage: float,
 ) -> dict[str, Any] | None:
@@ -113,12 +116,13 @@ def _one(
     warnings = list(suff.warnings)
     row.update(baseline_days=suff.present, baseline_coverage=round(suff.coverage, 4))
     try:
-        model = fit_baseline(base, forms=forms)
+        model = fit_baseline(base, forms=forms, day_types=day_types)
     except DataError as exc:
         row["warnings"] = "; ".join([*warnings, str(exc)])
         return row
     row.update(
         form=model.form,
+        day_types=model.day_types,
         heating_balance=model.heating_balance,
         heating_slope=model.heating_slope,
         cooling_balance=model.cooling_balance,
@@ -151,7 +155,7 @@ def _one(
                 significant=s.significant,
             )
             try:
-                after = fit_baseline(rep, forms=forms)
+                after = fit_baseline(rep, forms=forms, day_types=day_types)
             except DataError:
                 after = None
             if after is not None:
@@ -219,6 +223,7 @@ def fleet_savings(
     baseline: Period,
     reporting: Period | None = None,
     forms: tuple[str, ...] = FORMS,
+    day_types: DayTypes = "auto",
     confidence: float = 0.95,
     min_coverage: float = MIN_COVERAGE,
     min_day_coverage: float = 0.99,
@@ -229,7 +234,9 @@ def fleet_savings(
     ``temperature``: daily means [degC] indexed by local midnights; ``baseline`` and
     ``reporting`` local periods. Energies are kWh, slopes kWh/(K*d), percentages of the
     predicted energy; ``normalised_savings_percent`` compares the two periods' models under
-    the typical year made from ``temperature``.
+    the typical year made from ``temperature``. ``day_types`` chooses one model for all
+    days, one per day type (workday, weekend) or, ``auto``, the better fit; ``form`` and the
+    model columns are the workday model's when split.
     """
     need = {"device_id", "direction", "period", "consumption", "coverage"}
     if not need <= set(daily_energy.columns):
@@ -248,6 +255,7 @@ def fleet_savings(
             reporting=reporting,
             typical=typical,
             forms=forms,
+            day_types=day_types,
             confidence=confidence,
             min_coverage=min_coverage,
         )

@@ -18,9 +18,18 @@ from belimo_cloud.cli.sources import Selection, load, require_samples
 if TYPE_CHECKING:
     import pandas as pd
 
+    from belimo_cloud.analysis.mv_daytypes import DayTypes
     from belimo_cloud.analysis.mv_fleet import Period
 
 __all__ = ["baseline", "degree_days_command", "parse_period", "register"]
+
+
+class DayTypeChoice(StrEnum):
+    """`belimo baseline --day-types`: one model, one per day type, or the better fit."""
+
+    AUTO = "auto"
+    SINGLE = "single"
+    SPLIT = "split"
 
 
 class By(StrEnum):
@@ -47,6 +56,7 @@ _TABLE = (
     "display_name",
     "direction",
     "form",
+    "day_types",
     "heating_balance",
     "r2",
     "cvrmse",
@@ -130,6 +140,15 @@ def baseline(  # noqa: PLR0917
     confidence: Annotated[
         float, typer.Option("--confidence", help="Confidence of the savings interval (0..1).")
     ] = 0.95,
+    day_types: Annotated[
+        DayTypeChoice,
+        typer.Option(
+            "--day-types",
+            case_sensitive=False,
+            help="One model for all days (single), one for workdays and one for weekends "
+            "(split), or the better fit (auto).",
+        ),
+    ] = DayTypeChoice.AUTO,
     plot: Annotated[
         Path | None,
         typer.Option("--plot", help="Save the first device's energy signature (.png/.svg)."),
@@ -173,7 +192,12 @@ def baseline(  # noqa: PLR0917
         named, freq="D", tz=tz, start=start, end=end, resolution=source.resolution
     )
     result = fleet_savings(
-        daily, temperature, baseline=base, reporting=report, confidence=confidence
+        daily,
+        temperature,
+        baseline=base,
+        reporting=report,
+        confidence=confidence,
+        day_types=day_types.value,
     )
     if result.empty:
         raise CommandError(
@@ -184,7 +208,7 @@ def baseline(  # noqa: PLR0917
     names["fleet"] = "fleet"
     result.insert(1, "display_name", result["device_id"].map(names))
     if plot is not None or savings_plot is not None:
-        _plots(daily, temperature, result, base, report, plot, savings_plot)
+        _plots(daily, temperature, result, (base, report), (plot, savings_plot), day_types.value)
     emit(
         result.round(4),
         st.format(fmt),
@@ -197,11 +221,12 @@ def _plots(  # noqa: PLR0917
     daily: pd.DataFrame,
     temperature: pd.Series[float],
     result: pd.DataFrame,
-    base: Period,
-    report: Period | None,
-    plot: Path | None,
-    savings_plot: Path | None,
+    periods: tuple[Period, Period | None],
+    paths: tuple[Path | None, Path | None],
+    day_types: DayTypes,
 ) -> None:
+    base, report = periods
+    plot, savings_plot = paths
     import pandas as pd
 
     from belimo_cloud.analysis.baseline import cumulative_savings, fit_baseline, pair_days
@@ -216,7 +241,7 @@ def _plots(  # noqa: PLR0917
     paired = pair_days(temperature, day_energy(part, pd.DatetimeIndex(temperature.index).tz))
     before = paired[(paired.index >= base.start) & (paired.index < base.end)]
     after = paired[(paired.index >= report.start) & (paired.index < report.end)] if report else None
-    model = fit_baseline(before)
+    model = fit_baseline(before, day_types=day_types)
     title = f"{first['display_name']} ({first['direction']})"
     if plot is not None:
         save(energy_signature(before, model, reporting=after, title=title), plot)

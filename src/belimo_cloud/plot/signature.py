@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from belimo_cloud.analysis.mv_daytypes import ALL, WEEKEND, Baseline, as_baseline
 from belimo_cloud.analysis.mv_models import ChangePointModel
 from belimo_cloud.errors import DataError
 from belimo_cloud.plot._figure import COLORS, new_figure, style_axes
@@ -21,19 +22,18 @@ from belimo_cloud.plot._figure import COLORS, new_figure, style_axes
 __all__ = ["cumulative_savings_plot", "energy_signature"]
 
 
-def _model_label(model: ChangePointModel) -> str:
-    parts = [f"{model.form} model"]
+def _model_label(name: str, model: ChangePointModel) -> str:
+    parts = [f"{model.form} model" if name == ALL else f"{name}s: {model.form} model"]
     if model.form in ("heating", "heating_cooling"):
         parts.append(f"{model.heating_slope:.3g} kWh/K·d below {model.heating_balance:.1f} °C")
     if model.form in ("cooling", "heating_cooling"):
         parts.append(f"{model.cooling_slope:.3g} kWh/K·d above {model.cooling_balance:.1f} °C")
-    parts.append(f"R² {model.r2:.2f}, CV(RMSE) {model.cvrmse:.0%}")
     return ", ".join(parts)
 
 
 def energy_signature(
     baseline: pd.DataFrame,
-    model: ChangePointModel,
+    model: Baseline | ChangePointModel,
     *,
     reporting: pd.DataFrame | None = None,
     title: str = "Energy signature",
@@ -41,8 +41,10 @@ def energy_signature(
     """kWh per day against daily mean outdoor temperature, with the baseline model's line.
 
     ``baseline`` (and ``reporting``, drawn in a second colour) hold ``temperature`` and
-    ``energy`` columns, one row per day. Returns a matplotlib Figure.
+    ``energy`` columns, one row per day. A baseline split by day type draws one line per
+    type (workdays solid, weekends dashed). Returns a matplotlib Figure.
     """
+    fitted = as_baseline(model)
     if baseline.empty:
         raise DataError("an energy signature needs baseline days")
     fig = new_figure(7.5, 5.0)
@@ -73,10 +75,19 @@ def energy_signature(
         lows.append(float(reporting["temperature"].min()))
         highs.append(float(reporting["temperature"].max()))
     grid = np.linspace(min(lows), max(highs), 200)
-    ax.plot(grid, model.predict(grid), color=COLORS["setpoint"], lw=2, label=_model_label(model))
-    for balance in (model.heating_balance, model.cooling_balance):
-        if math.isfinite(balance):
-            ax.axvline(balance, color=COLORS["gap"], lw=1, ls="--")
+    for name, part in fitted.segments:
+        ax.plot(
+            grid,
+            part.predict(grid),
+            color=COLORS["setpoint"],
+            lw=2,
+            ls="--" if name == WEEKEND else "-",
+            label=_model_label(name, part),
+        )
+        for balance in (part.heating_balance, part.cooling_balance):
+            if math.isfinite(balance):
+                ax.axvline(balance, color=COLORS["gap"], lw=1, ls=":")
+    ax.plot([], [], " ", label=f"R² {fitted.r2:.2f}, CV(RMSE) {fitted.cvrmse:.0%}")
     ax.set_xlabel("Daily mean outdoor temperature [°C]")
     ax.set_ylabel("Energy [kWh/day]")
     ax.set_title(title)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from belimo_cloud.cli import baseline_cmd, weather_cmd
 from belimo_cloud.cli.app import app
 from belimo_cloud.cli.exit_codes import ExitStatus
 from tests.cli.conftest import Invoke, one_line
+from tests.client.test_openmeteo import _Archive, _temperature, serve_archive
 
 VALVE = "Heizung EG Süd-West"
 
@@ -175,3 +178,49 @@ def test_unreadable_weather_is_one_line(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("degree-days", "--weather", str(bad))
     assert result.exit_code == ExitStatus.USAGE
     assert "timestamp and temperature" in one_line(result.stderr)
+
+
+@pytest.fixture
+def archive() -> Iterator[str]:
+    with serve_archive() as url:
+        yield url
+
+
+def test_degree_days_from_open_meteo(invoke: Invoke, archive: str, isolated_home: Path) -> None:
+    args = ["degree-days", "--weather", "open-meteo:47.38,8.54", "--weather-url", archive]
+    rows = _rows(invoke, *args, "--from", "2018-01-01", "--to", "2018-01-06")
+    assert [r["period"] for r in rows] == ["2018-01-01", "2018-01-03", "2018-01-04", "2018-01-05"]
+    assert rows[0]["mean_temperature"] == pytest.approx(_temperature(date(2018, 1, 1)))
+    assert _Archive.requests[0]["end_date"] == "2018-01-05"
+    assert list((isolated_home / "xdg_cache_home").rglob("openmeteo-*.json"))
+    missing = invoke(*args)
+    assert missing.exit_code == ExitStatus.USAGE
+    assert "--from and --to" in one_line(missing.stderr)
+
+
+@pytest.mark.slow
+def test_baseline_from_a_store(
+    invoke: Invoke, on_emulator: str, weather: Path, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "fleet.duckdb")
+    synced = invoke(
+        "sync",
+        "--search",
+        VALVE,
+        "--datapoints",
+        "heating_energy,cooling_energy",
+        "--from",
+        "2017-09-30T00:00:00Z",
+        "--to",
+        "2018-03-02T00:00:00Z",
+        "--resolution",
+        "1h",
+        "--store",
+        store,
+    )
+    assert synced.exit_code == 0, synced.output
+    args = ["--baseline", "2017-10-01..2018-01-01", "--reporting", "2018-01-01..2018-03-01"]
+    offline = _rows(invoke, "baseline", *args, "--weather", str(weather), "--store", store)
+    online = _rows(invoke, "baseline", *args, "--weather", str(weather), "--search", VALVE)
+    assert offline[0]["device_id"] == online[0]["device_id"]
+    assert offline[0]["savings_kwh"] == pytest.approx(online[0]["savings_kwh"], rel=1e-6)

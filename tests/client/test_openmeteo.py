@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -80,16 +81,25 @@ class _Archive(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def archive() -> Iterator[str]:
+@contextmanager
+def serve_archive() -> Iterator[str]:
+    """A loopback archive; yields its /v1/archive URL."""
     _Archive.requests = []
     _Archive.broken = False
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Archive)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1/archive"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1/archive"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def archive() -> Iterator[str]:
+    with serve_archive() as url:
+        yield url
 
 
 def test_daily_means_are_local_days_and_cached(archive: str, tmp_path: Path) -> None:

@@ -3,10 +3,11 @@ degree-days` (HDD, CDD and HGT 20/12 per local day, month or year)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -42,11 +43,16 @@ class By(StrEnum):
 
 _LABEL = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
 WeatherOption = Annotated[
-    Path,
+    str,
     typer.Option(
         "--weather",
-        help="Weather CSV: site,timestamp,temperature (or a MeteoSwiss open-data file).",
+        help="Weather CSV (site,timestamp,temperature, or a MeteoSwiss open-data file), or "
+        "open-meteo:LAT,LON for the Open-Meteo archive (cached).",
     ),
+]
+WeatherUrlOption = Annotated[
+    str | None,
+    typer.Option("--weather-url", help="Another Open-Meteo archive URL (a mirror).", hidden=True),
 ]
 SiteOption = Annotated[
     str | None, typer.Option("--site", help="Site of the weather file (if it has several).")
@@ -99,19 +105,61 @@ def parse_period(text: str, option: str, *, tz: str) -> Period:
     return Period(pd.Timestamp(start).tz_convert(tz), pd.Timestamp(end).tz_convert(tz))
 
 
-def _temperatures(path: Path, *, tz: str, site: str | None) -> pd.Series[float]:
+_OPEN_METEO = "open-meteo:"
+
+
+def _temperatures(
+    spec: str,
+    *,
+    tz: str,
+    site: str | None,
+    span: tuple[datetime | None, datetime | None] = (None, None),
+    url: str | None = None,
+) -> pd.Series[float]:
+    """Daily mean temperatures from a weather file or, for ``open-meteo:LAT,LON``, from the
+    Open-Meteo archive over the local days of ``span``."""
     from belimo_cloud.analysis.weather import daily_temperature, read_weather
 
-    if not path.is_file():
-        raise CommandError(
-            f"--weather: {path} does not exist; `belimo emulator weather -o {path}` writes the "
-            "demo's, or give a CSV with site,timestamp,temperature",
-            ExitStatus.NOT_FOUND,
-        )
-    daily = daily_temperature(read_weather(path, tz=tz), tz=tz, site=site)
+    if spec.startswith(_OPEN_METEO):
+        weather = _open_meteo(spec, tz=tz, span=span, url=url)
+        site = None
+    else:
+        path = Path(spec)
+        if not path.is_file():
+            raise CommandError(
+                f"--weather: {path} does not exist; `belimo emulator weather -o {path}` writes "
+                "the demo's, or give a CSV with site,timestamp,temperature",
+                ExitStatus.NOT_FOUND,
+            )
+        weather = read_weather(path, tz=tz)
+    daily = daily_temperature(weather, tz=tz, site=site)
     if daily.empty:
-        raise CommandError(f"--weather: {path} holds no daily temperatures")
+        raise CommandError(f"--weather: {spec} holds no daily temperatures")
     return daily
+
+
+def _open_meteo(
+    spec: str, *, tz: str, span: tuple[datetime | None, datetime | None], url: str | None
+) -> pd.DataFrame:
+    from platformdirs import user_cache_dir
+
+    from belimo_cloud.client.openmeteo import ARCHIVE_URL, OpenMeteo
+
+    try:
+        lat_text, lon_text = spec.removeprefix(_OPEN_METEO).split(",")
+        latitude, longitude = float(lat_text), float(lon_text)
+    except ValueError:
+        raise CommandError(
+            f"--weather: {spec!r} is not open-meteo:LAT,LON, e.g. open-meteo:47.38,8.54"
+        ) from None
+    start, end = span
+    if start is None or end is None:
+        raise CommandError("--weather open-meteo: needs the period (--from and --to)")
+    first = start.astimezone(ZoneInfo(tz)).date()
+    last = (end - timedelta(microseconds=1)).astimezone(ZoneInfo(tz)).date()
+    cache = Path(user_cache_dir("belimo-cloud")) / "open-meteo"
+    with OpenMeteo(cache, base_url=url or ARCHIVE_URL) as archive:
+        return archive.daily(latitude, longitude, first, last, tz=tz, site=spec)
 
 
 def baseline(  # noqa: PLR0917
@@ -157,6 +205,7 @@ def baseline(  # noqa: PLR0917
         Path | None,
         typer.Option("--savings-plot", help="Save the first device's cumulative savings."),
     ] = None,
+    weather_url: WeatherUrlOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
@@ -176,9 +225,15 @@ def baseline(  # noqa: PLR0917
         raise CommandError("--confidence must be between 0 and 1, e.g. 0.95")
     base = parse_period(baseline_period, "--baseline", tz=tz)
     report = parse_period(reporting_period, "--reporting", tz=tz) if reporting_period else None
-    temperature = _temperatures(weather, tz=tz, site=site)
     start = min(base.start, report.start) if report else base.start
     end = max(base.end, report.end) if report else base.end
+    temperature = _temperatures(
+        weather,
+        tz=tz,
+        site=site,
+        span=(start.to_pydatetime(), end.to_pydatetime()),
+        url=weather_url,
+    )
     selection = Selection(
         search=search,
         device_ids=tuple(device or ()),
@@ -276,6 +331,7 @@ def degree_days_command(  # noqa: PLR0917
     by: Annotated[By, typer.Option("--by", case_sensitive=False, help="Local period.")] = By.day,
     site: SiteOption = None,
     tz: ZoneOption = "Europe/Zurich",
+    weather_url: WeatherUrlOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
@@ -285,12 +341,12 @@ def degree_days_command(  # noqa: PLR0917
 
     st = state_of(ctx)
     _check_tz(tz)
-    temperature = _temperatures(weather, tz=tz, site=site)
     now = datetime.now(UTC)
     begin = parse_when(start, "--from", now=now, tz=tz)
     stop = parse_when(end, "--to", now=now, tz=tz)
     if begin is not None and stop is not None and stop <= begin:
         raise CommandError("--to must be after --from")
+    temperature = _temperatures(weather, tz=tz, site=site, span=(begin, stop), url=weather_url)
     if begin is not None:
         temperature = temperature[temperature.index >= begin]
     if stop is not None:

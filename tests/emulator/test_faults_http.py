@@ -123,9 +123,10 @@ def test_control_clock_freezes_and_follows(make_emulator: Callable[..., str]) ->
     url = make_emulator()
     token = login(url)
     device = first_valve(url, token)["id"]
-    assert ok(HTTP.get(f"{url}/_emulator/clock")) == {"now": "2026-11-20T12:00:00Z", "frozen": True}
+    frozen = {"now": "2026-11-20T12:00:00Z", "frozen": True, "speed": 0.0}
+    assert ok(HTTP.get(f"{url}/_emulator/clock")) == frozen
     moved = ok(HTTP.put(f"{url}/_emulator/clock", json={"now": "2018-06-20T12:00:00Z"}))
-    assert moved == {"now": "2018-06-20T12:00:00Z", "frozen": True}
+    assert moved == {"now": "2018-06-20T12:00:00Z", "frozen": True, "speed": 0.0}
     state = ok(get(url, token, f"/devices/{device}/data"))
     assert state["timestamp"].startswith("2018-06-20T12:00")
     wall = ok(HTTP.put(f"{url}/_emulator/clock", json={"now": None}))

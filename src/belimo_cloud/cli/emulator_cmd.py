@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import math
 from typing import Annotated
 
 import typer
 
+from belimo_cloud.cli.exit_codes import CommandError
 from belimo_cloud.cli.options import parse_when, require
 from belimo_cloud.cli.render import note
 
@@ -28,8 +31,26 @@ def serve(  # noqa: PLR0917
     seed: Annotated[int, typer.Option(help="Seed of the generated fleet and its signals.")] = 0,
     now: Annotated[
         str | None,
-        typer.Option(help="Freeze the emulator's clock at this UTC time (default: wall clock)."),
+        typer.Option(
+            help="Start the fleet clock at this UTC time; frozen there unless --speed is given "
+            "(default: the wall clock)."
+        ),
     ] = None,
+    speed: Annotated[
+        float | None,
+        typer.Option(
+            help="Run the fleet clock FACTOR times faster than real time (300: a 5-minute "
+            "sample every second), from --now or the wall clock.",
+            metavar="FACTOR",
+        ),
+    ] = None,
+    job_delay: Annotated[
+        float,
+        typer.Option(help="Seconds until a device picks up a written job (its next contact)."),
+    ] = 1.0,
+    heartbeat: Annotated[
+        float, typer.Option(help="Seconds between :heartbeat comments of a change stream.")
+    ] = 30.0,
     token_ttl: Annotated[float, typer.Option(help="Access token lifetime [s].")] = 3600.0,
     rate_limit: Annotated[
         float, typer.Option(help="Data requests per second per token (0: no limit).")
@@ -56,8 +77,17 @@ def serve(  # noqa: PLR0917
         ("--token-ttl", token_ttl),
         ("--rate-limit", rate_limit),
         ("--latency-ms", latency_ms),
+        ("--job-delay", job_delay),
     ):
-        require(value >= 0, f"{name}: {value:g} must not be negative")
+        require(math.isfinite(value) and value >= 0, f"{name}: {value:g} must not be negative")
+    require(
+        speed is None or (math.isfinite(speed) and 0 <= speed <= 1e7),
+        f"--speed: {speed} must be a factor from 0 (frozen) to 10000000",
+    )
+    require(
+        math.isfinite(heartbeat) and 0.05 <= heartbeat <= 3600,
+        f"--heartbeat: {heartbeat:g} must be between 0.05 and 3600 seconds",
+    )
     options = EmulatorOptions(
         seed=seed,
         now=parse_when(now, "--now"),
@@ -66,11 +96,32 @@ def serve(  # noqa: PLR0917
         error_rate=error_rate,
         drop_rate=drop_rate,
         latency_ms=latency_ms,
+        speed=speed,
+        job_delay=job_delay,
+        heartbeat=heartbeat,
     )
     # Ctrl-C is how a foreground server is meant to stop: not a failure.
     with contextlib.suppress(KeyboardInterrupt):
-        serve_forever(options, host=host, port=port)
+        try:
+            serve_forever(options, host=host, port=port)
+        except OSError as exc:
+            raise CommandError(_listen_failure(exc, host, port)) from None
     note("demo cloud stopped")
+
+
+def _listen_failure(exc: OSError, host: str, port: int) -> str:
+    """One line saying why the server could not listen, and what to do."""
+    where = f"{host}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"cannot listen on {where}: the port is already in use; stop the other server "
+            "or choose another port with --port (0 picks a free one)"
+        )
+    if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+        return f"cannot listen on {where}: no such address here; use --host 127.0.0.1"
+    if exc.errno == errno.EACCES:
+        return f"cannot listen on {where}: permission denied; use a port above 1023"
+    return f"cannot listen on {where}: {exc.strerror or type(exc).__name__}"
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ injected fault or rate limit ever applies to it.
 from __future__ import annotations
 
 import ipaddress
+import time
 from typing import Any
 
 import msgspec
@@ -58,8 +59,9 @@ def _faults_body(request: Request) -> dict[str, Any]:
 
 def _clock_body(request: Request) -> dict[str, Any]:
     state = state_of(request)
-    frozen = state.options.now is not None
-    return {"now": params.format_time(state.now()), "frozen": frozen}
+    now = state.now()
+    speed = state.backend.clock.speed
+    return {"now": params.format_time(now), "frozen": speed == 0, "speed": speed}
 
 
 @router.get(PREFIX)
@@ -71,10 +73,17 @@ async def index(request: Request) -> Response:
             "endpoints": {
                 "GET /_emulator/faults": "fault and limit settings with counters",
                 "PUT /_emulator/faults": "change settings: error_rate, drop_rate, latency_ms, "
-                "rate_limit, rate_burst, token_ttl",
-                "GET /_emulator/clock": "the emulator's clock",
+                "rate_limit, rate_burst, token_ttl, job_delay, heartbeat, subscription_ttl",
+                "GET /_emulator/clock": "the fleet clock: now, frozen, speed",
                 "PUT /_emulator/clock": '{"now": "2018-06-01T00:00:00Z"} freezes, {"now": null} '
-                "follows the wall clock",
+                'follows the wall clock, {"speed": 600} runs 600 times faster from its now',
+                "GET /_emulator/streams": "open change streams",
+                "POST /_emulator/streams/drop": 'end every open stream ({"abort": false}: '
+                "a clean end instead of a cut connection)",
+                "POST /_emulator/streams/stall": '{"seconds": 30}: streams send nothing, '
+                'not even heartbeats ({"seconds": 0} resumes)',
+                "GET /_emulator/jobs": "every job and its state",
+                "PUT /_emulator/jobs": '{"failNext": 2}: the next two jobs end in FAILURE',
                 "POST /_emulator/reset": "back to the start: settings, tokens, counters, buckets",
                 "POST /_emulator/expire-tokens": "expire every access token now",
                 "GET /_emulator/designed-faults": "the data faults built into the fleet",
@@ -116,24 +125,45 @@ async def get_clock(request: Request) -> Response:
 @router.put(PREFIX + "/clock")
 @router.post(PREFIX + "/clock")
 async def put_clock(request: Request) -> Response:
-    """Freeze the clock at ``now`` (ISO-8601) or follow the wall clock again (``null``)."""
+    """Set the fleet clock: ``now`` (ISO-8601, or null for the wall clock) and/or ``speed``.
+
+    ``{"now": T}`` freezes at T; ``{"speed": S}`` runs from the current fleet time at S times
+    real time; both start at T running at S.
+    """
     _loopback_only(request)
     body = await _json_object(request)
     if body.get("frozen") is False and "now" not in body:
         body["now"] = None
-    if "now" not in body:
-        raise ApiError(400, "invalid_request", 'give {"now": "<ISO-8601>"} or {"now": null}')
-    raw = body["now"]
+    if "now" not in body and "speed" not in body:
+        raise ApiError(
+            400, "invalid_request", 'give {"now": "<ISO-8601>" or null} and/or {"speed": <number>}'
+        )
     state = state_of(request)
-    if raw is None:
-        state.options.now = None
-    elif isinstance(raw, str):
-        try:
-            state.options.now = params.parse_time("now", raw)
-        except params.ParameterError as exc:
-            raise ApiError(400, "invalid_request", str(exc)) from None
+    options = state.options
+    speed = options.speed
+    if "speed" in body:
+        raw_speed = body["speed"]
+        if raw_speed is not None and (
+            isinstance(raw_speed, bool)
+            or not isinstance(raw_speed, int | float)
+            or not 0 <= raw_speed <= 1e7
+        ):
+            raise ApiError(400, "invalid_request", "speed must be a number from 0 to 1e7, or null")
+        speed = None if raw_speed is None else float(raw_speed)
+    if "now" in body:
+        raw = body["now"]
+        if raw is None:
+            start = None
+        elif isinstance(raw, str):
+            try:
+                start = params.parse_time("now", raw)
+            except params.ParameterError as exc:
+                raise ApiError(400, "invalid_request", str(exc)) from None
+        else:
+            raise ApiError(400, "invalid_request", "now must be an ISO-8601 string or null")
     else:
-        raise ApiError(400, "invalid_request", "now must be an ISO-8601 string or null")
+        start = state.now()  # a new speed runs on from the fleet's current time
+    options.now, options.speed = start, speed
     return json_response(_clock_body(request))
 
 
@@ -171,3 +201,70 @@ async def tenants(request: Request) -> Response:
             for t in fleet.tenants
         ]
     )
+
+
+def _streams_body(request: Request) -> dict[str, Any]:
+    streams = state_of(request).backend.streams
+    stalled = max(0.0, streams.stalled_until - time.time())
+    return {"open": streams.open_streams, "opened": streams.opened, "stalledFor": stalled}
+
+
+@router.get(PREFIX + "/streams")
+async def get_streams(request: Request) -> Response:
+    """How many change streams are open, were opened, and how long they stay stalled."""
+    _loopback_only(request)
+    return json_response(_streams_body(request))
+
+
+@router.post(PREFIX + "/streams/drop")
+async def drop_streams(request: Request) -> Response:
+    """End every open change stream: cut (default) or, with ``{"abort": false}``, cleanly."""
+    _loopback_only(request)
+    body = await _json_object(request)
+    abort = body.get("abort", True)
+    if not isinstance(abort, bool):
+        raise ApiError(400, "invalid_request", "abort must be true or false")
+    dropped = state_of(request).backend.streams.drop(abort=abort)
+    return json_response({"dropped": dropped, **_streams_body(request)})
+
+
+@router.post(PREFIX + "/streams/stall")
+async def stall_streams(request: Request) -> Response:
+    """Silence every open stream (no events, no heartbeats) for ``seconds``; 0 resumes."""
+    _loopback_only(request)
+    body = await _json_object(request)
+    seconds = body.get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= 1e6:
+        raise ApiError(400, "invalid_request", 'give {"seconds": <0..1e6>}')
+    state_of(request).backend.streams.stall(float(seconds))
+    return json_response(_streams_body(request))
+
+
+@router.get(PREFIX + "/jobs")
+async def list_jobs(request: Request) -> Response:
+    """Every job of this instance with its device and values."""
+    _loopback_only(request)
+    backend = state_of(request).backend
+    backend.advance()
+    return json_response(
+        {
+            "failNext": backend.jobs.fail_next,
+            "jobs": [
+                {"id": j.id, "deviceId": j.device_id, "state": j.state, "values": j.values}
+                for j in backend.jobs.all()
+            ],
+        }
+    )
+
+
+@router.put(PREFIX + "/jobs")
+@router.post(PREFIX + "/jobs")
+async def put_jobs(request: Request) -> Response:
+    """``{"failNext": N}``: the next N jobs to execute end in FAILURE."""
+    _loopback_only(request)
+    body = await _json_object(request)
+    count = body.get("failNext")
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1_000_000:
+        raise ApiError(400, "invalid_request", 'give {"failNext": <0..1000000>}')
+    state_of(request).backend.jobs.fail_next = count
+    return json_response({"failNext": count})

@@ -35,7 +35,7 @@ def _version_key(version: str) -> tuple[tuple[int, Any], ...]:
 
 
 @router.get(API + "/definitions/dataprofiles")
-async def list_dataprofiles(request: Request) -> Response:
+def list_dataprofiles(request: Request) -> Response:
     """Every data profile, paged; ``expanded=false`` leaves out aspects, subprofiles, datapoints."""
     authorize(request, SCOPE)
     query = request.query_params
@@ -71,7 +71,7 @@ def _found(kind: str, id_: str, version: str, body: dict[str, Any] | None) -> Re
 
 
 @router.get(API + "/definitions/dataprofiles/{id_}/{version}")
-async def get_dataprofile(request: Request) -> Response:
+def get_dataprofile(request: Request) -> Response:
     """One data profile, expanded."""
     authorize(request, SCOPE)
     id_, version = request.path_params["id_"], request.path_params["version"]
@@ -80,7 +80,7 @@ async def get_dataprofile(request: Request) -> Response:
 
 
 @router.get(API + "/definitions/subprofiles/{id_}/{version}")
-async def get_subprofile(request: Request) -> Response:
+def get_subprofile(request: Request) -> Response:
     """One subprofile with its aspects and datapoints."""
     authorize(request, SCOPE)
     id_, version = request.path_params["id_"], request.path_params["version"]
@@ -90,7 +90,7 @@ async def get_subprofile(request: Request) -> Response:
 
 
 @router.get(API + "/definitions/datapoints/{id_}/{version}")
-async def get_datapoint(request: Request) -> Response:
+def get_datapoint(request: Request) -> Response:
     """One datapoint definition (feature values are strings)."""
     authorize(request, SCOPE)
     id_, version = request.path_params["id_"], request.path_params["version"]
@@ -100,7 +100,7 @@ async def get_datapoint(request: Request) -> Response:
 
 
 @router.get(API + "/definitions/aspects/{id_}/{version}")
-async def get_aspect(request: Request) -> Response:
+def get_aspect(request: Request) -> Response:
     """One aspect with its features."""
     authorize(request, SCOPE)
     id_, version = request.path_params["id_"], request.path_params["version"]

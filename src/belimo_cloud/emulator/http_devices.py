@@ -70,7 +70,7 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 
 
 @router.get(API + "/devices/stats")
-async def device_stats(request: Request) -> Response:
+def device_stats(request: Request) -> Response:
     """Counts of the caller's devices (optionally of one owner)."""
     _, tenant = authorize(request)
     query = request.query_params
@@ -81,7 +81,7 @@ async def device_stats(request: Request) -> Response:
 
 
 @router.get(API + "/devices")
-async def list_devices(request: Request) -> Response:
+def list_devices(request: Request) -> Response:
     """The device list with the collection envelope, filters and sorting."""
     _, tenant = authorize(request)
     query = request.query_params
@@ -130,7 +130,7 @@ async def list_devices(request: Request) -> Response:
 
 
 @router.get(API + "/devices/{device_id}")
-async def get_device(request: Request) -> Response:
+def get_device(request: Request) -> Response:
     """One device, with its current state."""
     _, tenant = authorize(request)
     device = device_of(request, tenant, request.path_params["device_id"])
@@ -139,7 +139,7 @@ async def get_device(request: Request) -> Response:
 
 
 @router.get(API + "/devices/{device_id}/data")
-async def device_data(request: Request) -> Response:
+def device_data(request: Request) -> Response:
     """The device's state at ``at`` (ISO-8601 or epoch ms; default now)."""
     grant, tenant = authorize(request)
     rate_limit(request, grant)
@@ -160,7 +160,7 @@ def _event_time(event: dict[str, Any]) -> datetime:
 
 
 @router.get(API + "/devices/{device_id}/timeline")
-async def device_timeline(request: Request) -> Response:
+def device_timeline(request: Request) -> Response:
     """Timeline events, newest first by default (no filter object, as the spec shows)."""
     _, tenant = authorize(request)
     device = device_of(request, tenant, request.path_params["device_id"])
@@ -217,7 +217,7 @@ def _network_members(request: Request, tenant: Tenant, gateway: DeviceSpec) -> l
 
 
 @router.get(API + "/devices/{device_id}/networks")
-async def device_networks(request: Request) -> Response:
+def device_networks(request: Request) -> Response:
     """The networks a device has: gateways carry one Ethernet network with valves behind it."""
     _, tenant = authorize(request)
     device = device_of(request, tenant, request.path_params["device_id"])
@@ -226,7 +226,7 @@ async def device_networks(request: Request) -> Response:
 
 
 @router.get(API + "/devices/{device_id}/networks/{name}")
-async def device_network(request: Request) -> Response:
+def device_network(request: Request) -> Response:
     """One network of a gateway and the devices in it."""
     _, tenant = authorize(request)
     device = device_of(request, tenant, request.path_params["device_id"])
@@ -246,7 +246,7 @@ async def device_network(request: Request) -> Response:
 
 
 @router.get(API + "/user")
-async def current_user(request: Request) -> Response:
+def current_user(request: Request) -> Response:
     """The logged-in user (any valid token, no particular scope)."""
     _, tenant = authorize(request, scope=None)
     return json_response(

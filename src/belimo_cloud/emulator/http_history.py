@@ -43,7 +43,7 @@ def _span(state: EmulatorState, query: Mapping[str, str]) -> tuple[datetime, dat
 
 
 @router.get(API + "/devices/{device_id}/data/history/timeseries")
-async def timeseries(request: Request) -> Response:
+def timeseries(request: Request) -> Response:
     """Samples resampled onto a UTC grid: one series per known numeric datapoint."""
     grant, tenant = authorize(request)
     rate_limit(request, grant)
@@ -97,7 +97,7 @@ def _json_values(values: Any) -> list[Any]:
 
 
 @router.get(API + "/devices/{device_id}/data/history/datapoints/{datapoint_id}")
-async def raw_history(request: Request) -> Response:
+def raw_history(request: Request) -> Response:
     """Raw samples of one datapoint, paged, oldest first by default."""
     grant, tenant = authorize(request)
     rate_limit(request, grant)
@@ -203,7 +203,7 @@ def _csv_response(state: EmulatorState, device: DeviceSpec, ids: list[str], s: i
 
 
 @router.get(API + "/devices/{device_id}/data/download")
-async def download(request: Request) -> Response:
+def download(request: Request) -> Response:
     """Samples as ``;``-separated CSV (all datapoints when none are named)."""
     grant, tenant = authorize(request)
     rate_limit(request, grant)
@@ -214,7 +214,7 @@ async def download(request: Request) -> Response:
 
 
 @router.get(API + "/devices/{device_id}/data/requestDownload")
-async def request_download(request: Request) -> Response:
+def request_download(request: Request) -> Response:
     """A link that serves the same CSV without authentication for ten minutes."""
     grant, tenant = authorize(request)
     rate_limit(request, grant)
@@ -236,7 +236,7 @@ async def request_download(request: Request) -> Response:
 
 
 @router.get(API + "/download/{token}")
-async def fetch_download(request: Request) -> Response:
+def fetch_download(request: Request) -> Response:
     """The CSV behind a download link (the token is the credential)."""
     state = state_of(request)
     found = state.download(request.path_params["token"])

@@ -112,6 +112,9 @@ def validate_fault_settings(values: dict[str, object]) -> dict[str, float]:
         "rate_limit": (0.0, 1e6),
         "rate_burst": (1.0, 1e6),
         "token_ttl": (0.0, 1e9),
+        "job_delay": (0.0, 3600.0),
+        "heartbeat": (0.05, 3600.0),
+        "subscription_ttl": (1.0, 1e7),
     }
     aliases = {
         "errorRate": "error_rate",
@@ -120,6 +123,8 @@ def validate_fault_settings(values: dict[str, object]) -> dict[str, float]:
         "rateLimit": "rate_limit",
         "rateBurst": "rate_burst",
         "tokenTtl": "token_ttl",
+        "jobDelay": "job_delay",
+        "subscriptionTtl": "subscription_ttl",
     }
     checked: dict[str, float] = {}
     for key, raw in values.items():
@@ -150,4 +155,7 @@ def fault_settings(options: EmulatorOptions) -> dict[str, float]:
         "rate_limit": options.rate_limit,
         "rate_burst": float(options.rate_burst),
         "token_ttl": options.token_ttl,
+        "job_delay": options.job_delay,
+        "heartbeat": options.heartbeat,
+        "subscription_ttl": options.subscription_ttl,
     }

@@ -29,6 +29,7 @@ _ISO_DURATION = re.compile(
     r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$", re.IGNORECASE
 )
 # Steps offered when a client asks for a point count: the grid MST's UI offers, then whole days.
+_MAX_STEP_SEARCH = 4096
 NICE_STEPS_S = (1, 5, 15, 30, 60, 300, 900, 1800, 3600, 6 * 3600, 12 * 3600, 86_400, 7 * 86_400)
 
 
@@ -279,7 +280,12 @@ def _step_for_points(start_s: int, end_s: int, points: int) -> int:
         if bucket_count(start_s, end_s, step) <= points:
             return step
     days = max(1, math.ceil((end_s - start_s) / points / 86_400))
-    while bucket_count(start_s, end_s, days * 86_400) > points:
+    # A bucket border inside the range can't be avoided (e.g. epoch 0 inside a range from
+    # 1969): past a step the size of the range the count stays at 2, so the search ends there.
+    whole_range = math.ceil((end_s - start_s) / 86_400) + 1
+    for _ in range(_MAX_STEP_SEARCH):
+        if days >= whole_range or bucket_count(start_s, end_s, days * 86_400) <= points:
+            break
         days += 1
     return days * 86_400
 

@@ -34,9 +34,7 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.set_inheritable(True)
     except OSError as exc:
         sock.close()
-        raise OSError(
-            exc.errno, f"cannot listen on {host}:{port} ({exc.strerror}); choose another port"
-        ) from None
+        raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
     return sock
 
 

@@ -107,6 +107,10 @@ class JobBook:
             job.state, job.confirmed_at, job.confirmed_by = CANCELED, at, "USER"
             return job
 
+    def all(self) -> list[Job]:
+        with self._lock:
+            return list(self._jobs.values())
+
     def open_jobs(self) -> bool:
         with self._lock:
             return any(job.state not in FINAL for job in self._jobs.values())

@@ -87,7 +87,7 @@ def energy_signature(
         for balance in (part.heating_balance, part.cooling_balance):
             if math.isfinite(balance):
                 ax.axvline(balance, color=COLORS["gap"], lw=1, ls=":")
-    ax.plot([], [], " ", label=f"R² {fitted.r2:.2f}, CV(RMSE) {fitted.cvrmse:.0%}")
+    ax.plot([], [], " ", label=f"R² {fitted.r2:.3f}, CV(RMSE) {fitted.cvrmse:.1%}")
     ax.set_xlabel("Daily mean outdoor temperature [°C]")
     ax.set_ylabel("Energy [kWh/day]")
     ax.set_title(title)

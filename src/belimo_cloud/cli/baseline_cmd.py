@@ -209,7 +209,7 @@ def baseline(  # noqa: PLR0917
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Weather-normalised baselines and savings [kWh, %] per device and for the fleet.
+    """Weather-normalised baselines and savings (kWh, %) per device and for the fleet.
 
     Fits each device's daily energy signature (change-point model of kWh/day on outdoor
     temperature) over --baseline, predicts --reporting from its weather and reports the

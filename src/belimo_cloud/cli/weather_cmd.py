@@ -91,7 +91,7 @@ def weather(  # noqa: PLR0917
         bool, typer.Option("--hourly", help="Hourly rows (UTC) instead of daily means.")
     ] = False,
 ) -> None:
-    """The demo cloud's outdoor temperature [degC] as weather CSV (site,timestamp,temperature)."""
+    """The demo cloud's outdoor temperature (°C) as weather CSV: site,timestamp,temperature."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:

@@ -99,3 +99,17 @@ def test_written_csv_reads_back() -> None:
     text = weather_csv([("demo", "2018-01-01", 1.234), ("demo", "2018-01-02", -0.5)])
     weather = read_weather(io.StringIO(text))
     assert list(daily_temperature(weather)) == [1.23, -0.5]
+
+
+def test_wall_times_without_zone_are_local() -> None:
+    text = "timestamp,temperature\n2018-06-01T12:00,3\n2018-01-15T12:00:00,1\n2018-06-01T12:00Z,5\n"
+    weather = read_weather(
+        io.StringIO(text),
+        tz="Europe/Zurich",
+    )
+    stamps = list(weather["timestamp"])
+    assert stamps == [
+        pd.Timestamp("2018-01-15T11:00Z"),
+        pd.Timestamp("2018-06-01T10:00Z"),
+        pd.Timestamp("2018-06-01T12:00Z"),
+    ]

@@ -105,11 +105,16 @@ def _own(text: str, tz: str | tzinfo) -> pd.DataFrame:
         if daily.any():
             days = pd.to_datetime(stamps[daily], format="%Y-%m-%d")
             times[daily] = pd.DatetimeIndex(days).tz_localize(tz).tz_convert("UTC")
-        for idx in stamps.index[~daily]:
-            moment = pd.Timestamp(stamps[idx])
-            if moment.tzinfo is None:
-                moment = moment.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
-            times[idx] = moment.tz_convert("UTC")
+        zoned = ~daily & stamps.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+        if zoned.any():
+            times[zoned] = pd.to_datetime(stamps[zoned], format="ISO8601", utc=True)
+        local = ~daily & ~zoned
+        if local.any():
+            # A wall time without zone is local; the repeated autumn hour counts as summer time.
+            naive = pd.DatetimeIndex(pd.to_datetime(stamps[local], format="ISO8601"))
+            times[local] = naive.tz_localize(
+                tz, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
+            ).tz_convert("UTC")
     except (ValueError, TypeError) as exc:
         raise DataError(f"weather CSV: unreadable timestamp ({exc})") from None
     site = raw["site"].fillna("").str.strip() if "site" in raw.columns else ""

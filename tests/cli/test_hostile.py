@@ -141,7 +141,10 @@ def test_generated_command_lines_end_in_one_line_and_a_status(
     [
         (["--from", "0001-01-01", "--to", "9999-12-31"], "out of range"),
         (["--resolution", "99999999999999999999d"], "too long"),
-        (["--from", "x" * 100_000], "is not a time"),
+        (["--from", "x" * 100_000], "100,000 characters long"),
+        (["--from", "x" * 4000], "is not a time"),
+        (["--from", "2018\x00"], "NUL"),
+        (["--from", "2018-01-01\udcff"], "not valid UTF-8"),
         (["--from", "２０１８-０１-０１"], "is not a time"),
         (["--tz", "Mars/Olympus"], "not a time zone"),
     ],
@@ -156,6 +159,16 @@ def test_bad_history_input_is_one_usage_line(
     line = one_line(result.stderr)
     assert needle in line
     assert len(line) < 400  # a 100 KB argument is quoted cut short
+
+
+def test_a_value_too_long_for_a_url_is_refused_at_the_edge(
+    invoke: Invoke, on_emulator: str
+) -> None:
+    for argv in (["devices", "--search", "x" * 5000], ["profile", "p" * 5000]):
+        result = invoke(*argv)
+        assert result.exit_code == 1
+        line = one_line(result.stderr)
+        assert "characters long" in line and len(line) < 200
 
 
 def test_sync_refuses_a_future_end(invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -175,8 +188,8 @@ def test_non_utf8_arguments_in_a_real_process(run_belimo: Run) -> None:
     )
     assert done.returncode == 1
     line = one_line(done.stderr.decode("utf-8", "replace"))
-    assert line.startswith("error: --from:")
-    assert "this is a bug" not in line
+    assert line.startswith("error: argument 5 (")
+    assert "not valid UTF-8" in line
 
 
 def test_a_password_in_the_api_url_is_never_printed(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import errno
 import re
+import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from typer.core import TyperGroup, TyperOption
 
@@ -23,10 +25,11 @@ from belimo_cloud.cli import (
     report_cmd,
     store_cmd,
 )
-from belimo_cloud.cli.exit_codes import ExitStatus, exit_status, hint
+from belimo_cloud.cli.exit_codes import CommandError, ExitStatus, exit_status, hint
 from belimo_cloud.cli.options import State, configure_logging
 from belimo_cloud.cli.render import OutputFormat, detail, error, say
 from belimo_cloud.errors import APIError, AuthError, BelimoError
+from belimo_cloud.grammar import shown
 
 __all__ = ["app", "main"]
 
@@ -47,6 +50,7 @@ class BelimoGroup(TyperGroup):
         if not isinstance(state, State):
             state = State()
         try:
+            _check_arguments(sys.argv[1:] if args is None else list(args))
             result = super().main(
                 args=args,
                 prog_name=prog_name or "belimo",
@@ -79,6 +83,10 @@ class BelimoGroup(TyperGroup):
         except OSError as exc:
             code = ExitStatus.USAGE
             error(_os_message(exc))
+        except httpx.InvalidURL as exc:
+            # A value that cannot go into a request URL (too long, control characters).
+            code = ExitStatus.USAGE
+            error(f"cannot send this input to the API ({exc}); check the ids and search text")
         except (RecursionError, MemoryError):
             code = ExitStatus.USAGE
             error("the input is too large or too deeply nested to process; narrow it down")
@@ -93,6 +101,31 @@ class BelimoGroup(TyperGroup):
         if standalone_mode:
             raise SystemExit(int(code))
         return int(code)
+
+
+# No option value needs more: PATH_MAX is 4096 on Linux, and ids and searches are far shorter.
+MAX_ARGUMENT = 4096
+
+
+def _check_arguments(args: Sequence[str]) -> None:
+    """Refuse, before any parsing, arguments no command can use: not UTF-8, NUL, too long."""
+    for position, arg in enumerate(args, start=1):
+        text = str(arg)
+        if len(text) > MAX_ARGUMENT:
+            raise CommandError(
+                f"argument {position} is {len(text):,} characters long; "
+                f"the most is {MAX_ARGUMENT:,}"
+            )
+        if "\x00" in text:
+            raise CommandError(f"argument {position} holds a NUL character")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # Bytes that are not UTF-8 reach Python as lone surrogates (PEP 383).
+            raise CommandError(
+                f"argument {position} ({shown(text)}) is not valid UTF-8; "
+                "give text (and file names) in UTF-8"
+            ) from None
 
 
 def _os_message(exc: OSError) -> str:

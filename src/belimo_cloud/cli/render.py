@@ -270,9 +270,17 @@ def warn(text: str) -> None:
     _put(sys.stderr, "warning: " + redact(" ".join(text.split())) + "\n")
 
 
+# An error is one line a person reads: a value echoed from a huge input is cut in the middle.
+_ERROR_LIMIT = 600
+
+
 def error(text: str) -> None:
-    """The one line that explains a failure, on stderr (URL passwords redacted)."""
-    _put(sys.stderr, "error: " + redact(" ".join(text.split())) + "\n")
+    """The one line that explains a failure, on stderr (URL passwords redacted, length capped)."""
+    line = redact(" ".join(text.split()))
+    if len(line) > _ERROR_LIMIT:
+        half = _ERROR_LIMIT // 2
+        line = f"{line[:half]} [...] {line[-half:]}"
+    _put(sys.stderr, "error: " + line + "\n")
 
 
 def detail(text: str) -> None:

@@ -266,3 +266,53 @@ def test_locked_store_is_refused_before_any_request(
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_default_span_bounds_a_first_sync_and_stored_series_continue(
+    client: Client, valves: list[str], tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    span = timedelta(days=3)
+    with Store(tmp_path / "s.duckdb") as store:
+        first = sync(
+            client,
+            store,
+            device_ids=valves[:1],
+            datapoints="power",
+            default_span=span,
+            now=lambda: FIXED_NOW,
+            progress=LogProgress(out, every=0),
+        )
+        got = stored(store)
+        # A series the store holds continues from what it holds, whatever the span.
+        again = sync(
+            client,
+            store,
+            device_ids=valves[:1],
+            datapoints="power",
+            default_span=timedelta(hours=1),
+            now=lambda: FIXED_NOW,
+        )
+    assert first.probe_requests == 0
+    assert first.start == (FIXED_NOW - span).isoformat().replace("+00:00", "Z")
+    assert got["timestamp"].min() >= pd.Timestamp(FIXED_NOW - span)
+    assert again.start == first.start
+    assert again.requests == again.refresh_requests  # only the settled horizon is re-read
+    text = out.getvalue()
+    assert text.index("plan: 1 devices, 1 series from ") < text.index("requests planned")
+
+
+def test_naive_times_are_local_in_the_library_too(
+    client: Client, valves: list[str], tmp_path: Path
+) -> None:
+    with Store(tmp_path / "s.duckdb") as store:
+        report = sync(
+            client,
+            store,
+            device_ids=valves[:1],
+            datapoints="power",
+            start="2018-01-01",
+            end="2018-01-02",
+        )
+    assert report.start == "2017-12-31T23:00:00Z"  # Europe/Zurich midnight, CET
+    assert report.end == "2018-01-01T23:00:00Z"

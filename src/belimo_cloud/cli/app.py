@@ -94,9 +94,9 @@ class BelimoGroup(TyperGroup):
             code = ExitStatus.USAGE
             error(
                 f"unexpected {type(exc).__name__}: {exc}; this is a bug, please report it "
-                "(-v shows the traceback)"
+                "(-vv shows the traceback)"
             )
-            if state.verbose:
+            if state.verbose > 1:
                 detail("".join(traceback.format_exception(exc)))
         if standalone_mode:
             raise SystemExit(int(code))

@@ -207,6 +207,7 @@ class Subscription:
         connected_before = False
         try:
             while not self._closed.is_set():
+                opened = self.stats.connections
                 try:
                     self._connect_and_read(connected_before)
                     delay = RECONNECT_FIRST
@@ -222,10 +223,16 @@ class Subscription:
                     if self._closed.is_set():
                         break
                     self.stats.errors.append(" ".join(str(exc).split())[:200])
-                    logger.debug("change-stream failed (%s); reconnecting in %.1f s", exc, delay)
-                    if self._closed.wait(delay):
-                        break
-                    delay = min(RECONNECT_MAX, delay * 2)
+                    if self.stats.connections > opened:
+                        # A stream that worked and then broke: reconnect at once, so the hole
+                        # stays small; only failures to connect back off.
+                        delay = RECONNECT_FIRST
+                        logger.debug("change-stream dropped (%s); reconnecting", exc)
+                    else:
+                        logger.debug("change-stream failed (%s); retry in %.1f s", exc, delay)
+                        if self._closed.wait(delay):
+                            break
+                        delay = min(RECONNECT_MAX, delay * 2)
                 connected_before = connected_before or self.stats.connections > 0
                 if connected_before and not self._closed.is_set():
                     self.stats.reconnects += 1

@@ -1,0 +1,209 @@
+"""The dashboard's data: a read-only snapshot of the store, reloaded when the file changes.
+
+The store is opened read-only only while a snapshot is read, then closed at once, so that a
+`belimo sync` can take the file between two loads. A load that fails (the file is held by a
+writer at that moment) keeps the previous snapshot and says why; the next request tries again.
+The fleet's analysis (the report's :func:`~belimo_cloud.report.content.analyse`) is computed
+once per snapshot, so pages and endpoints answer from memory.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from belimo_cloud.analysis.fleet import named_samples
+from belimo_cloud.errors import StoreError
+from belimo_cloud.report.content import ReportData, analyse
+from belimo_cloud.store import Store
+
+__all__ = ["AVERAGED", "COUNTERS", "DeviceFrame", "Snapshot", "StoreData", "finest"]
+
+#: Lifetime energy counters: read as the last reading of each bucket.
+COUNTERS = ("Heating_E_J", "Cooling_E_J")
+#: Hydronic quantities: read as the bucket's average where synced, else as stored.
+AVERAGED = (
+    "AbsPower_Fb_W",
+    "AbsFlow_Fb_m3s",
+    "RelFlow_Fb_Rel2Vmax",
+    "T1_remote_K",
+    "T2_embeded_K",
+    "DeltaT_K",
+    "SpDeltaT_applied_K",
+)
+_COLUMNS = ["name", "unit", "timestamp", "value", "resolution", "aggregation"]
+
+
+@dataclass(frozen=True)
+class DeviceFrame:
+    """One device's samples by ``default.name``, at the finest stored resolution of each."""
+
+    device_id: str
+    samples: pd.DataFrame  # name, unit, timestamp, value, resolution, aggregation
+
+    def series(self, name: str) -> pd.Series[float]:
+        """The time-sorted series of ``name`` (empty when not stored)."""
+        part = self.samples[self.samples["name"] == name]
+        return pd.Series(
+            part["value"].to_numpy(dtype=np.float64),
+            index=pd.DatetimeIndex(part["timestamp"]),
+            name=name,
+        )
+
+    def unit(self, name: str) -> str:
+        """The profile unit of ``name`` ("" when unknown)."""
+        units = self.samples.loc[self.samples["name"] == name, "unit"]
+        return str(units.iloc[0]) if len(units) and isinstance(units.iloc[0], str) else ""
+
+    def resolution(self, name: str) -> pd.Timedelta | None:
+        """The bucket length of ``name``'s rows (None when not stored)."""
+        res = self.samples.loc[self.samples["name"] == name, "resolution"]
+        return pd.Timedelta(str(res.iloc[0])) if len(res) else None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the dashboard shows, read at ``loaded_at``."""
+
+    devices: pd.DataFrame
+    catalogue: pd.DataFrame
+    fleet: ReportData
+    resolution: pd.Timedelta | None
+    by_device: dict[str, DeviceFrame]
+    rows: int
+    loaded_at: pd.Timestamp
+    mtime: float = 0.0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def device(self, device_id: str) -> DeviceFrame:
+        """The device's samples (an empty frame for a device without any)."""
+        found = self.by_device.get(device_id)
+        if found is None:
+            return DeviceFrame(device_id, pd.DataFrame(columns=_COLUMNS))
+        return found
+
+    def name_of(self, device_id: str) -> str:
+        """The display name of a device (its id when it has none)."""
+        rows = self.devices[self.devices["device_id"] == device_id]
+        if rows.empty:
+            return device_id
+        name = rows.iloc[0]["display_name"]
+        return str(name) if isinstance(name, str) and name else device_id
+
+
+def finest(named: pd.DataFrame) -> pd.DataFrame:
+    """Per device and name, the rows of the finest resolution; ``avg`` buckets preferred for
+    hydronic quantities and never used for counters (their energy is a difference of levels).
+    """
+    if named.empty:
+        return named
+    seconds = pd.to_timedelta(named["resolution"].astype(str)).dt.total_seconds()
+    is_counter = named["name"].isin(list(COUNTERS)).to_numpy()
+    is_avg = (named["aggregation"].astype(str) == "avg").to_numpy()
+    usable = ~(is_counter & is_avg)
+    frame = named[usable].assign(_s=seconds[usable], _avg=is_avg[usable])
+    keys = ["device_id", "name"]
+    best = frame.groupby(keys, sort=False)["_s"].transform("min")
+    frame = frame[frame["_s"] == best]
+    has_avg = frame.groupby(keys, sort=False)["_avg"].transform("any")
+    frame = frame[frame["_avg"] | ~has_avg.astype(bool)]
+    frame = frame.drop_duplicates(["device_id", "name", "timestamp"], keep="first")
+    return frame.drop(columns=["_s", "_avg"]).sort_values(
+        ["device_id", "name", "timestamp"], kind="stable"
+    )
+
+
+def _fleet_rows(named: pd.DataFrame) -> tuple[pd.DataFrame, pd.Timedelta | None]:
+    """The rows at the resolution most series share, for the fleet's analysis."""
+    if named.empty:
+        return named, None
+    counts = named.drop_duplicates(["device_id", "name", "resolution"])["resolution"]
+    common = str(counts.value_counts().index[0])
+    rows = named[named["resolution"].astype(str) == common]
+    return rows, pd.Timedelta(common)
+
+
+def load_snapshot(path: Path, *, tz: str) -> Snapshot:
+    """Read the store (read-only, closed again at once) and analyse the fleet."""
+    with Store.open(path, read_only=True) as store:
+        devices = store.devices()
+        catalogue = store.catalogue()
+        wanted = catalogue[catalogue["name"].isin([*COUNTERS, *AVERAGED])]
+        ids = sorted(set(wanted["datapoint_id"].astype(str)))
+        samples = store.read(datapoint_ids=ids) if ids else store.read(datapoint_ids=["-"])
+    named = named_samples(samples, catalogue, devices)
+    named = named[named["name"].notna()]
+    fleet_rows, resolution = _fleet_rows(named)
+    fleet = analyse(
+        devices,
+        catalogue,
+        fleet_rows.drop(columns=["name", "unit"]),
+        tz=tz,
+        resolution=resolution,
+        title="Fleet dashboard",
+    )
+    best = finest(named)
+    by_device = {
+        str(dev): DeviceFrame(str(dev), part[_COLUMNS].reset_index(drop=True))
+        for dev, part in best.groupby("device_id", sort=False)
+    }
+    return Snapshot(
+        devices=devices,
+        catalogue=catalogue,
+        fleet=fleet,
+        resolution=resolution,
+        by_device=by_device,
+        rows=len(samples),
+        loaded_at=pd.Timestamp.now(tz="UTC"),
+        mtime=_mtime(path),
+    )
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+class StoreData:
+    """The current snapshot of one store, reloaded when its file changes.
+
+    ``recheck`` [s] bounds how often the file's time is looked at. A failed reload keeps the
+    last good snapshot and ``problem`` says why (a writer holding the file, for instance).
+    """
+
+    def __init__(self, path: Path, *, tz: str = "Europe/Zurich", recheck: float = 5.0) -> None:
+        self.path = path
+        self.tz = tz
+        self.recheck = recheck
+        self.problem = ""
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._checked = 0.0
+
+    def snapshot(self) -> Snapshot:
+        """The latest snapshot; the first call loads it (StoreError when it cannot)."""
+        with self._lock:
+            if self._snapshot is None:
+                self._snapshot = load_snapshot(self.path, tz=self.tz)
+                self._checked = time.monotonic()
+                return self._snapshot
+            now = time.monotonic()
+            if now - self._checked >= self.recheck:
+                self._checked = now
+                if _mtime(self.path) != self._snapshot.mtime:
+                    self._reload()
+            return self._snapshot
+
+    def _reload(self) -> None:
+        try:
+            self._snapshot = load_snapshot(self.path, tz=self.tz)
+            self.problem = ""
+        except StoreError as exc:
+            self.problem = f"showing the data loaded earlier: {exc}"

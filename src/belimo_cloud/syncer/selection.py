@@ -79,7 +79,13 @@ def select(
         if wanted and len(devices) < len(set(wanted)):
             raise DataError(f"a device given by id does not have the data profile {profile!r}")
     if not devices:
-        raise DataError(f"no device matches {_describe(search, profile, state)}")
+        hint = (
+            "; `belimo devices` lists the devices and their data profiles "
+            "(energyvalve3, energyvalve3/1.2 ...)"
+            if profile
+            else "; `belimo devices` lists the devices"
+        )
+        raise DataError(f"no device matches {_describe(search, profile, state)}{hint}")
     selection = Selection(devices=devices)
     resolved_somewhere: set[str] = set()
     first_error: DataError | None = None
@@ -159,7 +165,7 @@ def _profile_matches(device: Device, wanted: str) -> bool:
 def _describe(search: str | None, profile: str | None, state: str | None) -> str:
     parts = [
         f"{name}={value!r}"
-        for name, value in (("search", search), ("profile", profile), ("state", state))
+        for name, value in (("search", search), ("data profile", profile), ("state", state))
         if value
     ]
     return "the selection (" + ", ".join(parts) + ")" if parts else "the selection"

@@ -72,7 +72,8 @@ def running_emulator(
     """
     from belimo_cloud.emulator.app import create_app
 
-    server = _server(create_app(options or EmulatorOptions()), foreground=False)
+    app = create_app(options or EmulatorOptions())
+    server = _server(app, foreground=False)
     sock = _bind(host, port)
     # uvicorn installs signal handlers only on the main thread; this one must not touch them.
     thread = threading.Thread(
@@ -89,6 +90,9 @@ def running_emulator(
             time.sleep(0.002)
         yield _base_url(host, sock)
     finally:
+        # Open change streams never end by themselves: end them, or shutdown waits for them.
+        state: EmulatorState = app.state.emulator
+        state.backend.streams.drop(abort=False)
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()

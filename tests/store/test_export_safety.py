@@ -56,10 +56,7 @@ def leftovers(directory: Path) -> list[str]:
 
 def read_export(path: Path) -> pd.DataFrame:
     if path.is_dir():
-        query = (
-            f"SELECT * EXCLUDE (year) "
-            f"FROM read_parquet('{path}/**/*.parquet', hive_partitioning = true)"
-        )
+        query = f"SELECT * FROM read_parquet('{path}/**/*.parquet', hive_partitioning = true)"
     else:
         query = f"SELECT * FROM read_csv('{path}')"
     with duckdb.connect() as con:

@@ -80,11 +80,7 @@ def read_samples(
         """,
         params=params,
     )
-    frame: pd.DataFrame = _arrow(relation).to_pandas()
-    if frame.empty:
-        frame = frame.astype({"value": "float64"})
-    # Nanoseconds, like the client's frames, so stored and fetched data compare equal.
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).astype("datetime64[ns, UTC]")
+    frame = to_frame(arrow_table(relation))
     if not pivot:
         return frame
     return _wide(frame)
@@ -116,7 +112,17 @@ def to_utc(value: datetime | pd.Timestamp | str, what: str) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
-def _arrow(relation: duckdb.DuckDBPyRelation) -> pa.Table:
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """Long samples from Arrow, with nanosecond UTC timestamps like the client's frames."""
+    frame: pd.DataFrame = table.to_pandas()
+    if frame.empty:
+        frame = frame.astype({"value": "float64"})
+    # Nanoseconds, like the client's frames, so stored and fetched data compare equal.
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).astype("datetime64[ns, UTC]")
+    return frame
+
+
+def arrow_table(relation: duckdb.DuckDBPyRelation) -> pa.Table:
     """The relation as an Arrow table (DuckDB 1.x and 2.x spell this differently)."""
     convert = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
     return convert()

@@ -12,15 +12,23 @@ from types import TracebackType
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from belimo_cloud.errors import StoreError
+from belimo_cloud.store import batches, reader, writer
 from belimo_cloud.store import export as _export
-from belimo_cloud.store import reader, writer
+from belimo_cloud.store.batches import BatchBy
 from belimo_cloud.store.diagnosis import read_error, write_error
 from belimo_cloud.store.info import StoreInfo, store_info
 from belimo_cloud.store.interrupts import SigintWatch
 from belimo_cloud.store.intervals import Interval
-from belimo_cloud.store.schema import connect, connect_memory, default_store_path
+from belimo_cloud.store.migrate import rewrite_points
+from belimo_cloud.store.schema import (
+    connect,
+    connect_memory,
+    default_store_path,
+    memory_limit_setting,
+)
 
 
 class Store:
@@ -35,10 +43,21 @@ class Store:
     ``read_only=True`` (or ``Store.open(path, read_only=True)``) never writes: writes raise
     StoreError and other readers may hold the file at the same time. A store whose file or
     directory this user may not write is opened read-only by itself.
+
+    ``memory_limit`` caps DuckDB's buffer pool (a size like ``"256MB"``; default the
+    ``BELIMO_STORE_MEMORY_LIMIT`` environment variable, else 256MB); bigger work spills to
+    disk. A store of an older schema is migrated in place when opened for writing.
     """
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+    ) -> None:
         self.path = Path(path).expanduser() if path is not None else default_store_path()
+        self.memory_limit = memory_limit_setting(memory_limit)
         self._lock = threading.RLock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._memory: duckdb.DuckDBPyConnection | None = None
@@ -50,12 +69,18 @@ class Store:
                 raise StoreError(f"store {self.path} is a directory; give a file path")
             if not read_only and not _writable(self.path):
                 self._read_only_reason = "this user may not write its file or directory"
-            self._con = connect(self.path, read_only=self.read_only)
+            self._con = self._connect()
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Store:
+    def open(
+        cls,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+    ) -> Store:
         """``Store(path, read_only=...)``: read commands open the store read-only."""
-        return cls(path, read_only=read_only)
+        return cls(path, read_only=read_only, memory_limit=memory_limit)
 
     @property
     def read_only(self) -> bool:
@@ -118,6 +143,64 @@ class Store:
                 aggregation=aggregation,
                 pivot=pivot,
             )
+
+    def read_arrow(  # noqa: PLR0917
+        self,
+        device_ids: Sequence[str] | str | None = None,
+        datapoint_ids: Sequence[str] | str | None = None,
+        start: datetime | pd.Timestamp | str | None = None,
+        end: datetime | pd.Timestamp | str | None = None,
+        resolution: str | None = None,
+        aggregation: str | None = None,
+        batch_rows: int = 1_000_000,
+    ) -> pa.RecordBatchReader:
+        """The long samples of ``read()`` as a stream of Arrow record batches (bounded memory).
+
+        Ordered by device, datapoint, resolution, aggregation and time; a batch may end inside
+        a series (use ``read_batches`` for whole series). Consume it before the next call on
+        this Store.
+        """
+        where, params = reader.sample_filter(
+            device_ids, datapoint_ids, start, end, resolution, aggregation
+        )
+        with self._lock, self._read_errors():
+            return batches.sample_reader(self._reading(), where, params, batch_rows)
+
+    def read_batches(  # noqa: PLR0917
+        self,
+        device_ids: Sequence[str] | str | None = None,
+        datapoint_ids: Sequence[str] | str | None = None,
+        start: datetime | pd.Timestamp | str | None = None,
+        end: datetime | pd.Timestamp | str | None = None,
+        resolution: str | None = None,
+        aggregation: str | None = None,
+        by: BatchBy = "series",
+        max_rows: int = batches.DEFAULT_BATCH_ROWS,
+    ) -> Iterator[pd.DataFrame]:
+        """``read()``'s long frame in batches of whole series (or whole devices: ``by="device"``).
+
+        Each batch holds at most ``max_rows`` rows unless one series (or device) alone is
+        larger; no series is ever split across batches, so each batch can be analysed on its
+        own and memory stays bounded whatever the store holds.
+        """
+        where, params = reader.sample_filter(
+            device_ids, datapoint_ids, start, end, resolution, aggregation
+        )
+        with self._lock, self._read_errors():
+            plan = batches.plan_batches(self._reading(), where, params, by, max_rows)
+        for ids in plan:
+            with self._lock, self._read_errors():
+                frame = batches.read_batch(self._reading(), ids, where, params)
+            yield frame
+
+    def compact(self) -> int:
+        """Rewrite the stored samples in (series, time) order, in one transaction; the rows.
+
+        Windows written out of order (a sync fills devices in parallel, a later sync appends)
+        compress less well; compacting restores the order DuckDB compresses best.
+        """
+        with self._lock, self._write_errors():
+            return rewrite_points(self._writing())
 
     def devices(self) -> pd.DataFrame:
         """The devices frame of the last sync (contract columns plus ``fetched_at``)."""
@@ -265,7 +348,7 @@ class Store:
         if self._con is not None:
             return self._con
         if self.path.exists():
-            self._con = connect(self.path, read_only=self.read_only)
+            self._con = self._connect()
             return self._con
         if self._memory is None:
             self._memory = connect_memory()
@@ -276,11 +359,14 @@ class Store:
         if self.read_only:
             raise StoreError(f"store {self.path} cannot be written: {self._read_only_reason}")
         if self._con is None:
-            self._con = connect(self.path)
+            self._con = self._connect()
             if self._memory is not None:
                 self._memory.close()
                 self._memory = None
         return self._con
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        return connect(self.path, read_only=self.read_only, memory_limit=self.memory_limit)
 
     def _check_open(self) -> None:
         if self._closed:

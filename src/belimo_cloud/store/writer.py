@@ -115,66 +115,79 @@ def write_chunk(
     end: datetime,
     settled_before: datetime | None = None,
 ) -> int:
-    """Upsert one fetched window and mark [start, end) covered for its datapoints, atomically.
+    """Replace one fetched window and mark [start, end) covered for its datapoints, atomically.
 
     ``frame`` is long (datapoint_id, timestamp, value; other columns ignored). Returns the
-    number of samples written. Coverage stops at ``settled_before``: samples newer than that
-    are stored but not trusted as final, so the next sync reads them again. The rows go to
-    DuckDB as they are (no per-row Python work):
-    series ids and casts happen in SQL. A window repeating a bucket (the API never should)
-    is retried with de-duplication, which costs a sort and is therefore not the default.
+    number of samples written. The window's stored samples of these datapoints are deleted
+    and the fetched ones inserted in (series, time) order, in one transaction: writing a
+    window twice stores it once, with no index to pay for. A sample outside [start, end)
+    replaces the stored sample of its series and time. A bucket repeated in ``frame`` is
+    stored once (the later row wins). Coverage stops at ``settled_before``: samples newer
+    than that are stored but not trusted as final, so the next sync reads them again. The
+    rows go to DuckDB as they are (no per-row Python work): series ids and casts are SQL.
     """
     dps = list(dict.fromkeys(datapoint_ids))
     settled = (start, end if settled_before is None else min(end, settled_before))
-    try:
-        return _write(con, frame, device_id, dps, resolution, aggregation, settled, False)
-    except (duckdb.ConstraintException, duckdb.InvalidInputException):
-        return _write(con, frame, device_id, dps, resolution, aggregation, settled, True)
-
-
-def _write(  # noqa: PLR0917
-    con: duckdb.DuckDBPyConnection,
-    frame: pd.DataFrame,
-    device_id: str,
-    dps: list[str],
-    resolution: str,
-    aggregation: str,
-    interval: Interval,
-    dedupe: bool,
-) -> int:
-    qualify = (
-        "QUALIFY row_number() OVER (PARTITION BY s.series_id, c.timestamp) = 1" if dedupe else ""
-    )
     with (
         registered(con, "_chunk_in", frame[["datapoint_id", "timestamp", "value"]]),
         Transaction(con),
     ):
-        series_ids(con, device_id, dps, resolution, aggregation)
-        written = 0
-        if len(frame):
-            row = con.execute(
-                f"""
-                INSERT OR REPLACE INTO points (series_id, timestamp, value)
-                SELECT s.series_id, CAST(c.timestamp AS TIMESTAMPTZ), TRY_CAST(c.value AS DOUBLE)
-                FROM _chunk_in c
-                JOIN series s ON s.datapoint_id = c.datapoint_id
-                WHERE s.device_id = ? AND s.resolution = ? AND s.aggregation = ?
-                  AND list_contains(?, s.datapoint_id) AND c.timestamp IS NOT NULL
-                {qualify}
-                """,
-                [device_id, resolution, aggregation, dps],
-            ).fetchall()
-            written = int(row[0][0]) if row else 0
-        if interval[1] > interval[0]:
+        ids = series_ids(con, device_id, dps, resolution, aggregation)
+        written = _replace(con, frame, ids, (start, end)) if ids else 0
+        if settled[1] > settled[0]:
             _add_coverage(
                 con,
                 device_id=device_id,
                 datapoint_ids=dps,
                 resolution=resolution,
                 aggregation=aggregation,
-                interval=interval,
+                interval=settled,
             )
     return written
+
+
+# The chunk with its series ids, one row per (series, time): the later of repeated rows wins.
+_STAGED = """
+SELECT series_id, timestamp, value FROM (
+    SELECT s.series_id, CAST(c.timestamp AS TIMESTAMPTZ) AS timestamp,
+           TRY_CAST(c.value AS DOUBLE) AS value, row_number() OVER () AS arrival
+    FROM _chunk_in c JOIN series s
+      ON s.datapoint_id = c.datapoint_id AND s.series_id IN ({ids})
+    WHERE c.timestamp IS NOT NULL
+)
+QUALIFY row_number() OVER (PARTITION BY series_id, timestamp ORDER BY arrival DESC) = 1
+"""
+
+
+def _replace(
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, ids: dict[str, int], window: Interval
+) -> int:
+    """Delete the window's samples of these series, insert the chunk's in order; the count."""
+    # Integers from our own table: safe to inline, and literal lists let DuckDB prune row
+    # groups by their min/max instead of probing a list per row.
+    id_list = ", ".join(str(int(i)) for i in sorted(ids.values()))
+    con.execute(
+        f"DELETE FROM points WHERE series_id IN ({id_list}) AND timestamp >= ? AND timestamp < ?",
+        list(window),
+    )
+    if not len(frame):
+        return 0
+    staged = _STAGED.format(ids=id_list)
+    lo, hi = con.execute(
+        "SELECT min(CAST(timestamp AS TIMESTAMPTZ)), max(CAST(timestamp AS TIMESTAMPTZ)) "
+        "FROM _chunk_in"
+    ).fetchall()[0]
+    if lo is not None and (lo < window[0] or hi >= window[1]):
+        # Rare: samples beyond the window replace their own stored rows, nothing else.
+        con.execute(
+            f"DELETE FROM points WHERE series_id IN ({id_list}) AND timestamp BETWEEN ? AND ? "
+            f"AND (series_id, timestamp) IN (SELECT (series_id, timestamp) FROM ({staged}))",
+            [lo, hi],
+        )
+    row = con.execute(
+        f"INSERT INTO points SELECT * FROM ({staged}) ORDER BY series_id, timestamp"
+    ).fetchall()
+    return int(row[0][0]) if row else 0
 
 
 def coverage(

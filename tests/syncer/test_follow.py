@@ -7,11 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 
@@ -119,3 +121,52 @@ def test_follow_killed_and_restarted_equals_a_fresh_sync(cloud: str, tmp_path: P
     with client_of(cloud) as client:
         fresh = fresh_sync(client, tmp_path / "fresh.duckdb", devices, upto)
     pd.testing.assert_frame_equal(followed, fresh)
+
+
+def test_a_dropped_stream_is_followed_by_a_backfill_sync(cloud: str, tmp_path: Path) -> None:
+    stop = threading.Event()
+
+    def drop_twice() -> None:
+        for _ in range(2):
+            time.sleep(1.5)
+            httpx.post(cloud + "/_emulator/streams/drop", json={}).raise_for_status()
+
+    dropper = threading.Thread(target=drop_twice)
+    with client_of(cloud) as client:
+        devices = two_valves(client)
+        dropper.start()
+        report = follow(
+            client,
+            tmp_path / "follow.duckdb",
+            device_ids=devices,
+            datapoints=DATAPOINTS,
+            start=START,
+            duration=4.5,
+            min_interval=0.3,
+            backfill_every=60.0,
+            stop=stop,
+        )
+        dropper.join()
+        assert report.reconnects >= 2 and report.reconnect_syncs >= 2
+        assert report.synced_until is not None
+        followed = stored(tmp_path / "follow.duckdb")
+        fresh = fresh_sync(client, tmp_path / "fresh.duckdb", devices, report.synced_until)
+    pd.testing.assert_frame_equal(followed, fresh)
+    assert "after reconnects" in report.summary()
+
+
+def test_follow_stops_when_asked(cloud: str, tmp_path: Path) -> None:
+    stop = threading.Event()
+    threading.Timer(1.5, stop.set).start()
+    with client_of(cloud) as client:
+        started = time.monotonic()
+        report = follow(
+            client,
+            tmp_path / "follow.duckdb",
+            device_ids=two_valves(client),
+            datapoints=DATAPOINTS,
+            start=START,
+            stop=stop,
+        )
+    assert time.monotonic() - started < 30
+    assert report.syncs >= 1 and not report.interrupted

@@ -22,19 +22,16 @@ to the on-disk cache, so a read-only setup never keeps write rights between runs
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Generator
 from dataclasses import replace
-from typing import Any
 
 import httpx
 
 from belimo_cloud.client._http_util import (
     describe_transport_error,
     oauth_error,
-    server_message,
 )
 from belimo_cloud.client.constants import (
     DEFAULT_EXPIRES_IN,
@@ -43,20 +40,16 @@ from belimo_cloud.client.constants import (
     UNKNOWN_TOKEN_LIFETIME,
 )
 from belimo_cloud.client.deadline import current_budget, exchange_deadline
-from belimo_cloud.client.redact import header_safe, redact, safe_url
-from belimo_cloud.client.retry import GiveUp, RetryDriver, RetryPolicy, parse_retry_after
+from belimo_cloud.client.redact import redact, safe_url
+from belimo_cloud.client.retry import GiveUp, RetryDriver, RetryPolicy
+from belimo_cloud.client.token_answer import check_token, parse_token_answer, refusal_error
 from belimo_cloud.client.tokencache import CachedToken, CacheResult, TokenCache
 from belimo_cloud.config import Settings
 from belimo_cloud.errors import (
     AuthError,
     ConfigError,
-    InvalidCredentials,
-    RateLimited,
-    ResponseError,
-    ServerError,
     TokenCacheError,
     TransportError,
-    UnusableToken,
 )
 
 __all__ = ["DEFAULT_EXPIRES_IN", "BelimoAuth", "TokenManager", "check_token", "refresh_margin"]
@@ -65,30 +58,11 @@ logger = logging.getLogger("belimo_cloud.client")
 
 # Token requests never carry a bearer token, even through a client that has BelimoAuth set.
 _NO_AUTH = httpx.Auth()
-_CREDENTIAL_ERRORS = frozenset(
-    {"invalid_grant", "invalid_client", "access_denied", "unauthorized_client", "unauthorized"}
-)
 
 
 def refresh_margin(lifetime: float) -> float:
     """How long [s] before expiry a token is renewed: 60 s, or 10% of a shorter lifetime."""
     return min(REFRESH_MARGIN_CAP, max(0.0, REFRESH_MARGIN_FRACTION * lifetime))
-
-
-def check_token(token: CachedToken, source: str) -> CachedToken:
-    """The token, if it can be sent in a header as it is; UnusableToken (not echoed) if not."""
-    if not header_safe(token.access_token) or not header_safe(token.token_type):
-        raise UnusableToken(
-            f"the {source} holds an access token with characters no header may carry "
-            "(control or non-ASCII characters); refused without using it. "
-            + (
-                "Run `belimo logout` and log in again"
-                if "cache" in source
-                else "Check token_url: this is not a token server to trust"
-            ),
-            error="invalid_token",
-        )
-    return token
 
 
 class _RefreshRefusedError(Exception):
@@ -370,87 +344,13 @@ class TokenManager:
                 f"cannot reach the token endpoint {safe_url(url, query=False)}: {exc.reason}"
             ) from None
 
-    def _bad_body(self, response: httpx.Response, what: str) -> ResponseError:
-        where = safe_url(self.settings.token_url, query=False)
-        return ResponseError(
-            f"the token endpoint {where} answered {response.status_code} with {what}; "
-            "check token_url",
-            status_code=response.status_code,
-            method="POST",
-            url=where,
-        )
-
     def _parse(self, response: httpx.Response, previous_refresh: str | None) -> CachedToken:
-        try:
-            doc: Any = response.json()
-        except (ValueError, UnicodeDecodeError):
-            raise self._bad_body(response, "a body that is not JSON") from None
-        access = doc.get("access_token") if isinstance(doc, dict) else None
-        if not isinstance(access, str) or not access:
-            raise self._bad_body(response, "no access_token")
-        expires_in: Any = doc.get("expires_in", DEFAULT_EXPIRES_IN)
-        try:
-            lifetime = float(expires_in)
-        except (TypeError, ValueError, OverflowError):
-            raise self._bad_body(response, "an unusable expires_in") from None
-        if not (lifetime >= 0 and math.isfinite(lifetime)):
-            raise self._bad_body(response, "an unusable expires_in")
-        refresh = doc.get("refresh_token")
-        token_type = doc.get("token_type")
-        scope = doc.get("scope")
-        now = self._clock()
-        token = CachedToken(
-            access_token=access,
-            expires_at=now + lifetime,
-            token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
-            # Servers that do not rotate refresh tokens omit them on refresh: keep the old one.
-            refresh_token=refresh if isinstance(refresh, str) and refresh else previous_refresh,
-            scope=scope if isinstance(scope, str) else None,
-            issued_at=now,
+        return parse_token_answer(
+            response, self.settings.token_url, now=self._clock(), previous_refresh=previous_refresh
         )
-        return check_token(token, "token endpoint's answer")
 
     def _raise_refused(self, response: httpx.Response, grant: str) -> None:
-        """Raise the error-tree exception for a token endpoint that said no."""
-        status = response.status_code
-        url = safe_url(self.settings.token_url, query=False)
-        error, description = oauth_error(response)
-        detail = description or error or server_message(response) or f"HTTP {status}"
-        if status == 429:
-            raise RateLimited(
-                f"the token endpoint keeps answering 429: {detail}",
-                status_code=status,
-                method="POST",
-                url=url,
-                body=response.text,
-                retry_after=parse_retry_after(response.headers.get("retry-after")),
-            )
-        if status >= 500:
-            raise ServerError(
-                f"the token endpoint failed: {detail}",
-                status_code=status,
-                method="POST",
-                url=url,
-                body=response.text,
-            )
-        if status in (401, 403) or (status == 400 and error in _CREDENTIAL_ERRORS):
-            raise InvalidCredentials(
-                f"login refused ({grant} grant at {url}): {detail}; "
-                "check client id/secret, user name and password",
-                error=error,
-                description=description,
-            )
-        if status == 404:
-            raise AuthError(
-                f"no token endpoint at {url} (404); check token_url",
-                error=error,
-                description=description,
-            )
-        raise AuthError(
-            f"the token endpoint refused the {grant} grant ({status}): {detail}",
-            error=error,
-            description=description,
-        )
+        raise refusal_error(response, self.settings.token_url, grant)
 
 
 class BelimoAuth(httpx.Auth):

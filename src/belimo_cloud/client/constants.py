@@ -64,5 +64,5 @@ MAX_STALE_PAGES = 2  # pages in a row with nothing new before the walk is declar
 MAX_PAGES = 20_000  # pages of one walk (40 million items at 2000 a page): beyond, an error
 
 # -- time windows (chunking.py) --
-# Requests one range may be split into: 200,000 x 10,000 buckets is 3,800 years at 1 min.
-MAX_WINDOWS = 200_000
+# Requests one range may be split into: 100,000 x 10,000 buckets is 1,900 years at 1 min.
+MAX_WINDOWS = 100_000

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -27,8 +26,8 @@ import httpx
 from belimo_cloud.client._http_util import (
     describe_transport_error,
     oauth_error,
-    server_message,
 )
+from belimo_cloud.client.answers import answer_error, check_body
 from belimo_cloud.client.auth import TokenManager
 from belimo_cloud.client.deadline import (
     Budget,
@@ -43,14 +42,6 @@ from belimo_cloud.client.retry import GiveUp, RetryDriver, RetryPolicy, parse_re
 from belimo_cloud.client.tokencache import CacheResult, TokenCache
 from belimo_cloud.config import Settings
 from belimo_cloud.errors import (
-    APIError,
-    AuthError,
-    BadRequest,
-    NotFound,
-    RateLimited,
-    ResponseError,
-    ServerError,
-    TokenExpired,
     TransportError,
 )
 
@@ -270,97 +261,13 @@ class Session:
                 f"cannot reach {safe_url(url, query=False)}: {exc.reason}"
             ) from None
         if not response.is_success:
-            raise self._error(response, parse_retry_after(response.headers.get("retry-after")))
-        self._check_body(response)
+            raise answer_error(
+                response,
+                parse_retry_after(response.headers.get("retry-after")),
+                rate_limit=self.settings.rate_limit,
+            )
+        check_body(response)
         return response
-
-    @staticmethod
-    def _check_body(response: httpx.Response) -> None:
-        """Refuse a 2xx that is an HTML page (a proxy's login or error page, a wrong URL)."""
-        kind = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        head = response.content[:64].lstrip().lower()
-        if kind in {"text/html", "application/xhtml+xml"} or head.startswith(
-            (b"<!doctype html", b"<html")
-        ):
-            url = safe_url(response.request.url, query=False)
-            raise ResponseError(
-                f"the API answered {response.status_code} with an HTML page instead of data; "
-                "check api_url (a proxy or a login page may be in the way)",
-                status_code=response.status_code,
-                method=response.request.method,
-                url=url,
-                body=response.text[:300],
-            )
-
-    def _error(self, response: httpx.Response, retry_after: float | None) -> Exception:
-        """The error-tree exception for a final non-2xx answer."""
-        status = response.status_code
-        method = response.request.method
-        url = safe_url(response.request.url)
-        body = response.text
-        detail = server_message(response)
-        common: dict[str, Any] = {"status_code": status, "method": method, "url": url, "body": body}
-        if status == 401:
-            error, description = oauth_error(response)
-            return TokenExpired(
-                f"the API refused the access token even after renewing it "
-                f"({error or 'unauthorized'}: {description or detail or 'no detail'}); "
-                "log in again (belimo login)",
-                error=error,
-                description=description,
-            )
-        if status == 403:
-            error, description = oauth_error(response)
-            if error == "insufficient_scope":
-                scope = self._missing_scope(response, description)
-                return AuthError(
-                    f"the token lacks the scope {scope} needed for {method} "
-                    f"{safe_url(url, query=False)}; add it to BELIMO_SCOPE (or scope=) "
-                    "and log in again",
-                    error=error,
-                    description=description,
-                )
-            return APIError(f"forbidden: {detail or 'no detail'}", **common)
-        if status == 400:
-            return BadRequest(f"the API rejected the request: {detail or 'no detail'}", **common)
-        if status == 404:
-            return NotFound(f"not found: {detail or safe_url(url, query=False)}", **common)
-        if status == 429:
-            hint = f"; the server asks to wait {retry_after:g} s" if retry_after else ""
-            rate = self.settings.rate_limit
-            advice = (
-                f"lower rate_limit (now {rate:g} requests/s) or max_workers"
-                if rate > 0
-                else "set a client-side limit, e.g. BELIMO_RATE_LIMIT=2 (now 0: unlimited)"
-            )
-            return RateLimited(
-                f"rate limited by the API after retries{hint}; {advice}",
-                retry_after=retry_after,
-                **common,
-            )
-        if status >= 500:
-            return ServerError(
-                f"the API failed ({status}) after retries: {detail or 'no detail'}", **common
-            )
-        return APIError(f"the API answered {status}: {detail or 'no detail'}", **common)
-
-    @staticmethod
-    def _missing_scope(response: httpx.Response, description: str | None) -> str:
-        """The scope the server says is missing, from WWW-Authenticate, the body or its text."""
-        header = response.headers.get("www-authenticate", "")
-        found = re.search(r'scope="([^"]+)"', header)
-        if found:
-            return found.group(1)
-        try:
-            doc = response.json()
-        except ValueError:
-            doc = None
-        if isinstance(doc, dict):
-            for key in ("scope", "required_scope", "missing_scope"):
-                if isinstance(doc.get(key), str) and doc[key]:
-                    return str(doc[key])
-        found = re.search(r"[a-z]+[.:][a-z_.:]+", description or "")
-        return found.group(0) if found else "(unknown)"
 
     def get_bytes(
         self, path: str, params: Mapping[str, Any] | None = None, *, data_endpoint: bool = False

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pandas as pd
@@ -177,3 +178,15 @@ def test_watch_on_a_terminal_draws_a_table(cloud: str) -> None:
     screen = b"".join(chunks).decode("utf-8", "replace")
     assert "datapoint" in screen and "evcloud.140" in screen
     assert "{" not in screen  # a table, not JSON lines
+
+
+def test_watch_appends_json_lines_to_a_file(cloud: str, tmp_path: Path) -> None:
+    devices = three_valves(cloud)[:1]
+    target = tmp_path / "events.jsonl"
+    for count in ("2", "3"):
+        result = run("watch", *devices, "-d", "evcloud.140", "--count", count, "-o", str(target))
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout == ""
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert len(lines) == 5
+    assert {line["device_id"] for line in lines} == set(devices)

@@ -8,9 +8,12 @@ import pty
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
+from pathlib import Path
 
 from belimo_cloud.cli import progress
 from belimo_cloud.cli.progress import working
+from tests.cli.conftest import demo_env
 
 
 class _Pipe(io.StringIO):
@@ -79,6 +82,7 @@ def test_disabled_prints_nothing() -> None:
 _SCRIPT = """
 import threading
 from belimo_cloud.cli.progress import working
+from tests.cli.conftest import demo_env
 with working("Working", delay=0.05, every=0.05) as step:
     step("half")
     threading.Event().wait(0.4)
@@ -111,3 +115,25 @@ def test_on_a_real_terminal_the_status_is_erased() -> None:
     text = b"".join(chunks).decode()
     assert "Working: half" in text
     assert text.rstrip("\r\n").endswith("RESULT")
+
+
+def test_a_slow_history_reports_on_stderr_only(
+    make_emulator: Callable[..., str], tmp_path: Path
+) -> None:
+    url = make_emulator(latency_ms=1200, rate_limit=0)
+    env = {**os.environ, **demo_env(url), "BELIMO_TOKEN_CACHE_DIR": str(tmp_path)}
+    args = [
+        sys.executable,
+        "-m",
+        "belimo_cloud.cli",
+        "history",
+        "Energieventil Heizung EG Nord-Ost",
+    ]
+    args += ["heating_energy", "--from", "2018-01-01", "--to", "2018-01-02", "--format", "csv"]
+    # Each request takes 1.2 s: past 2 s the command says on stderr that it is working, and
+    # stdout carries nothing but the CSV.
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Fetching history" in done.stderr
+    assert done.stdout.startswith("device_id,datapoint_id,timestamp,value")
+    assert "Fetching history" not in done.stdout

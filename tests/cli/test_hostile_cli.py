@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import Invoke, demo_env, one_line
-from tests.client.hostile import hostile_server, html_page
+from tests.client.hostile import answer, hostile_server, html_page, token
 
 PASSWORD = "31415926535"
 
@@ -93,3 +93,31 @@ def test_an_html_page_from_the_api_exits_4(invoke: Invoke, monkeypatch: pytest.M
         result = invoke("devices")
     assert result.exit_code == 4, result.output
     assert "HTML" in one_line(result.stderr)
+
+
+def test_verbose_retry_logs_never_show_a_password_in_the_api_url(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    busy = answer(503, {"message": "busy"})
+    with hostile_server(**{"/api/v3": busy}) as srv:
+        url = srv.url.replace("http://", f"http://admin:{PASSWORD}@")
+        env = demo_env(url, BELIMO_BUDGET="2", BELIMO_TIMEOUT="1")
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        result = invoke("-v", "devices")
+    assert result.exit_code == 4, result.output
+    assert "retry" in result.stderr
+    assert PASSWORD not in result.output and PASSWORD not in result.stderr
+
+
+def test_a_cr_lf_token_from_the_server_exits_2_without_echo(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with hostile_server(**{"/oauth/token": token("abc\r\nX-Evil: 1")}) as srv:
+        for key, value in demo_env(srv.url, BELIMO_BUDGET="2").items():
+            monkeypatch.setenv(key, value)
+        result = invoke("devices")
+        api_calls = srv.requests_to("/api/v3")
+    assert result.exit_code == 2, result.output
+    assert "X-Evil" not in result.output and "X-Evil" not in result.stderr
+    assert api_calls == []

@@ -87,7 +87,34 @@ def test_defer_holds_the_next_caller_back() -> None:
     bucket.defer(3.0)
     assert bucket.acquire() == pytest.approx(3.0)
     assert bucket.acquire() == pytest.approx(0.5)
-    TokenBucket(0).defer(5)  # unlimited: nothing to hold back
+
+
+def test_a_429_holds_callers_back_even_with_the_limiter_off_spread_over_a_share() -> None:
+    clock = FakeClock()
+    draws = iter([0.0, 0.5, 1.0])
+    bucket = TokenBucket(0, clock=clock, sleep=clock.sleep, rng=lambda: next(draws))
+    assert bucket.reserve() == 0.0
+    bucket.defer(4.0)
+    # Everyone waits the 4 s, plus a different share of up to half of it.
+    assert [bucket.reserve() for _ in range(3)] == [4.0, 5.0, 6.0]
+    clock.advance(4.0)
+    assert bucket.reserve() == 0.0
+
+
+@pytest.mark.parametrize("rate", [1e-300, 5e-324])
+def test_a_tiny_rate_never_overflows_a_sleep(rate: float) -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate, 1, clock=clock, sleep=clock.sleep)
+    bucket.acquire()
+    assert bucket.reserve() <= 86_400.0
+    bucket.defer(1e308)
+    assert all(s <= 86_400.0 for s in clock.sleeps)
+
+
+@pytest.mark.parametrize("rate", [float("nan"), float("inf"), -1.0])
+def test_rates_that_are_not_numbers_are_refused(rate: float) -> None:
+    with pytest.raises(ValueError, match="rate"):
+        TokenBucket(rate)
 
 
 @given(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -11,7 +12,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from belimo_cloud.client.retry import RetryPolicy, backoff, parse_retry_after, should_retry
+from belimo_cloud.client.retry import (
+    GiveUp,
+    RetryDriver,
+    RetryPolicy,
+    backoff,
+    parse_retry_after,
+    should_retry,
+)
+from tests.client.core_fakes import FakeClock
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "get"])
@@ -117,3 +126,80 @@ def test_parse_retry_after_never_raises(text: str) -> None:
 @given(st.integers(1, 200), st.floats(0, 1))
 def test_backoff_stays_within_its_cap(attempt: int, draw: float) -> None:
     assert 0 <= backoff(attempt, base=0.5, cap=30, rng=lambda: draw) <= 30
+
+
+def driver(clock: FakeClock, budget: float = 60.0, **policy: object) -> RetryDriver:
+    rules = RetryPolicy(rng=lambda: 1.0, **policy)  # type: ignore[arg-type]
+    return RetryDriver(rules, budget=budget, timeout=5.0, clock=clock, sleep=clock.sleep)
+
+
+def answers(*statuses: int, **headers: str) -> Callable[[], httpx.Response]:
+    queue = list(statuses)
+    request = httpx.Request("GET", "https://api.example.test/x")
+
+    def send() -> httpx.Response:
+        status = queue.pop(0) if len(queue) > 1 else queue[0]
+        return httpx.Response(status, headers=headers, request=request)
+
+    return send
+
+
+def test_the_driver_never_waits_past_the_budget() -> None:
+    clock = FakeClock()
+    response = driver(clock, budget=10.0, max_attempts=100).run(
+        answers(503), method="GET", url="https://api.example.test/x"
+    )
+    assert response.status_code == 503
+    assert sum(clock.sleeps) < 10.0  # the wait that would pass the budget was not taken
+
+
+def test_a_429_has_its_own_larger_try_limit() -> None:
+    clock = FakeClock()
+    d = driver(clock, budget=1e6, max_attempts=2, max_rate_limited_attempts=5)
+    d.run(answers(429, **{"Retry-After": "1"}), method="GET", url="https://x.test/")
+    assert len(clock.sleeps) == 4  # five tries
+    clock = FakeClock()
+    driver(clock, budget=1e6, max_attempts=2).run(answers(503), method="GET", url="https://x.test/")
+    assert len(clock.sleeps) == 1  # two tries
+
+
+def test_a_401_renewal_is_one_extra_try_not_counted() -> None:
+    clock = FakeClock()
+    renewals: list[int] = []
+
+    def renew(response: httpx.Response) -> bool:
+        renewals.append(response.status_code)
+        return True
+
+    response = driver(clock, max_attempts=1).run(
+        answers(401, 200), method="GET", url="https://x.test/", renew=renew
+    )
+    assert response.status_code == 200 and renewals == [401] and clock.sleeps == []
+    again = driver(clock).run(answers(401), method="GET", url="https://x.test/", renew=renew)
+    assert again.status_code == 401 and renewals == [401, 401]  # once per call
+
+
+def test_a_request_httpx_cannot_build_is_never_retried() -> None:
+    calls: list[int] = []
+
+    def send() -> httpx.Response:
+        calls.append(1)
+        raise httpx.LocalProtocolError("Illegal header value")
+
+    with pytest.raises(GiveUp) as caught:
+        driver(FakeClock()).run(send, method="GET", url="https://u:pw@x.test/")
+    assert calls == [1]
+    assert "pw" not in caught.value.reason
+
+
+def test_no_time_left_stops_before_the_first_try() -> None:
+    clock = FakeClock()
+    d = driver(clock, budget=5.0)
+
+    def send() -> httpx.Response:
+        clock.advance(6.0)
+        raise httpx.ReadTimeout("slow")
+
+    with pytest.raises(GiveUp):
+        d.run(send, method="GET", url="https://x.test/")
+    assert clock.sleeps == []

@@ -30,7 +30,7 @@ def _period_of(hourly: pd.DataFrame, by: str, tz: str) -> pd.Series[Any]:
         return pd.Series(local.normalize(), index=hourly.index)
     naive = local.tz_localize(None)
     if by == "week":
-        starts = (naive.normalize() - pd.to_timedelta(naive.dayofweek, unit="D")).tz_localize(
+        starts = (naive.normalize() - pd.to_timedelta(naive.day_of_week, unit="D")).tz_localize(
             tz, ambiguous=True, nonexistent="shift_forward"
         )
     else:

@@ -178,6 +178,9 @@ _TABLE_COLUMNS = (
 )
 
 
+PANEL = "Live values and writes"
+
+
 def register(app: typer.Typer) -> None:
     """Add `belimo audit` to the app."""
-    app.command("audit")(show_audit)
+    app.command("audit", rich_help_panel=PANEL)(show_audit)

@@ -208,6 +208,9 @@ def _pump(
     return seen
 
 
+PANEL = "Live values and writes"
+
+
 def register(app: typer.Typer) -> None:
     """Add `belimo watch` to the app."""
-    app.command("watch")(watch)
+    app.command("watch", rich_help_panel=PANEL)(watch)

@@ -317,7 +317,10 @@ def _list_jobs(client: Client, limit: int, audit_log: Any, fmt: OutputFormat, ou
     emit(rows, fmt, out)
 
 
+PANEL = "Live values and writes"
+
+
 def register(app: typer.Typer) -> None:
     """Add `belimo write` and `belimo jobs` to the app."""
-    app.command("write")(write)
-    app.command("jobs")(jobs)
+    app.command("write", rich_help_panel=PANEL)(write)
+    app.command("jobs", rich_help_panel=PANEL)(jobs)

@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_RATE_LIMIT",
     "DEFAULT_TIMEOUT",
     "IDEMPOTENT_METHODS",
+    "LONGEST_WAIT",
     "MAX_ATTEMPTS",
     "MAX_PAGES",
     "MAX_PAGE_PASSES",
@@ -31,6 +32,8 @@ __all__ = [
     "MAX_STALE_PAGES",
     "MAX_WINDOWS",
     "MAX_WORKERS_LIMIT",
+    "POOL_MIN_CONNECTIONS",
+    "POOL_PER_WORKER",
     "REFRESH_MARGIN_CAP",
     "REFRESH_MARGIN_FRACTION",
     "RETRY_AFTER_JITTER",
@@ -51,6 +54,11 @@ RETRY_AFTER_JITTER = 0.5
 RETRY_AFTER_MIN_JITTER = 1.0  # [s]
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+# -- rate limiter and connections (ratelimit.py, session.py) --
+LONGEST_WAIT = 86_400.0  # [s] no single limiter wait is longer, whatever the rate (no overflow)
+POOL_MIN_CONNECTIONS = 10  # connections kept per Session, at least...
+POOL_PER_WORKER = 2  # ...or this many per worker thread
 
 # -- tokens (auth.py) --
 DEFAULT_EXPIRES_IN = 3600.0  # [s] token lifetime when the server does not say

@@ -17,11 +17,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from belimo_cloud.client.constants import RETRY_AFTER_JITTER, RETRY_AFTER_MIN_JITTER
+from belimo_cloud.client.constants import (
+    LONGEST_WAIT,
+    RETRY_AFTER_JITTER,
+    RETRY_AFTER_MIN_JITTER,
+)
 
 __all__ = ["TokenBucket"]
-
-_LONGEST_WAIT = 86_400.0  # [s] no single wait is longer, whatever the rate (no sleep overflow)
 
 
 class TokenBucket:
@@ -65,7 +67,7 @@ class TokenBucket:
                     return 0.0
                 delay = self._hold_until - now + self._hold_spread * self._rng()
                 self.waited += delay
-                return min(delay, _LONGEST_WAIT)
+                return min(delay, LONGEST_WAIT)
         with self._lock:
             now = self._clock()
             elapsed = max(0.0, now - self._stamp)
@@ -73,7 +75,7 @@ class TokenBucket:
             self._tokens = min(float(self.burst), self._tokens + elapsed * self.rate)
             self._tokens -= 1.0
             # A negative balance is a queue of reservations: each one waits for its refill.
-            delay = 0.0 if self._tokens >= 0 else min(-self._tokens / self.rate, _LONGEST_WAIT)
+            delay = 0.0 if self._tokens >= 0 else min(-self._tokens / self.rate, LONGEST_WAIT)
             self.waited += delay
             return delay
 
@@ -81,7 +83,7 @@ class TokenBucket:
         """Hold every caller back for ``seconds`` (the server answered 429 with Retry-After)."""
         if not seconds > 0:
             return
-        seconds = min(seconds, _LONGEST_WAIT)
+        seconds = min(seconds, LONGEST_WAIT)
         if self.unlimited:
             with self._lock:
                 until = self._clock() + seconds

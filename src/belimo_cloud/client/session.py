@@ -29,6 +29,7 @@ from belimo_cloud.client._http_util import (
 )
 from belimo_cloud.client.answers import answer_error, check_body
 from belimo_cloud.client.auth import TokenManager
+from belimo_cloud.client.constants import POOL_MIN_CONNECTIONS, POOL_PER_WORKER
 from belimo_cloud.client.deadline import (
     Budget,
     DeadlineTransport,
@@ -90,7 +91,7 @@ class Session:
         api = httpx.URL(settings.api_url)
         self._origin = (api.scheme, api.host, api.port)
         self._public = frozenset({self.base_url + "/api-info"})
-        pool = max(10, 2 * settings.max_workers)
+        pool = max(POOL_MIN_CONNECTIONS, POOL_PER_WORKER * settings.max_workers)
         limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
         self._http = httpx.Client(
             # Our own transport bounds each whole exchange (httpx's timeouts are per read).

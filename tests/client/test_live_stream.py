@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import datetime
@@ -173,3 +174,18 @@ def test_an_unknown_subscription_path_ends_with_the_error() -> None:
                 for _ in sub:
                     pass
             assert sub.closed
+
+
+def test_the_stream_token_never_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with sse_server() as server, client_for(server) as client:
+        sub = client.live.subscribe(["dev-a"], ["x.1"])
+        try:
+            assert collect(sub, 0.3)
+        finally:
+            sub.close()
+        tokens = [offer["token"] for offer in server.offers]
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "change-stream/****" in text  # httpx logged the stream request, masked
+    for token in tokens:
+        assert f"change-stream/{token}" not in text

@@ -12,6 +12,8 @@ it drops what it already delivered, so that across reconnects no sample is lost 
 from __future__ import annotations
 
 import email.utils
+import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -46,6 +48,27 @@ __all__ = [
     "backfill_from_history",
     "parse_sse",
 ]
+
+# The offer's token is the stream's credential and travels in the URL path: httpx logs that
+# path (-vv), so the token is masked there as bearer tokens are elsewhere.
+_TOKEN_IN_PATH = re.compile(r"(change-stream/)[^\s/?#\"']+")
+
+
+class _StreamTokenFilter(logging.Filter):
+    """Masks change-stream tokens in the URLs that HTTP libraries log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "change-stream/" in text:
+            record.msg = _TOKEN_IN_PATH.sub(r"\1****", text)
+            record.args = None
+        return True
+
+
+for _name in ("httpx", "httpcore", "belimo_cloud.client"):
+    _logger = logging.getLogger(_name)
+    if not any(isinstance(f, _StreamTokenFilter) for f in _logger.filters):
+        _logger.addFilter(_StreamTokenFilter())
 
 MIN_LIFETIME = 1.0  # [s] a subscription is used at least this long, whatever the clocks say
 # Datapoints a repair reads one by one from raw history at most; more use the CSV export

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from belimo_cloud.emulator.model import faults as designed
 from belimo_cloud.emulator.model.catalog import EV_PROFILE, GATEWAY_PROFILE
 from belimo_cloud.emulator.model.layout import (
     DEMO_EMAIL,
     DEMO_PASSWORD,
-    FAULT_PLANS,
     SECOND_EMAIL,
     SECOND_PASSWORD,
     DeviceModel,
@@ -69,7 +69,7 @@ class Built:
 
 
 def _fault_window(name: str, kind: str) -> tuple[int, int] | None:
-    for plan in FAULT_PLANS:
+    for plan in designed.FAULT_PLANS:
         if plan.kind == kind and plan.display_name == name and plan.start and plan.end:
             return epoch(utc(plan.start)), epoch(utc(plan.end))
     return None
@@ -128,7 +128,7 @@ def build(seed: int) -> Built:
             valve=valve,
             valve_index=valve_index,
             gateway_devices=int(rng.integers(12, 19)),
-            faults=[f for f in FAULT_PLANS if f.display_name == plan.name and plan.tenant == 0],
+            faults=designed.plans_for(plan.name) if plan.tenant == 0 else [],
             contact=plan.contact,
             remote_control=plan.remote_control and plan.kind != "gateway",
         )

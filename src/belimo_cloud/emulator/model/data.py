@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import fields, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from belimo_cloud.emulator.model import faults as designed
 from belimo_cloud.emulator.model.build import EV_RELEASES, GW_RELEASES, Built, software_changes
 from belimo_cloud.emulator.model.changes import Change, ChangeLog
 from belimo_cloud.emulator.model.counters import DailyBases, day_counters
-from belimo_cloud.emulator.model.layout import (
-    OFFLINE_FOR,
+from belimo_cloud.emulator.model.faults import (
     PROBLEM_DESCRIPTION,
-    PROBLEM_NAME,
-    PROBLEM_SINCE,
     REPLACED_ENERGY_J,
     REPLACED_VOLUME_M3,
-    DeviceModel,
-    epoch,
-    utc,
 )
+from belimo_cloud.emulator.model.layout import DeviceModel, epoch
 from belimo_cloud.emulator.model.physics import (
     NOMINAL_FLOW,
     SAMPLE_S,
@@ -139,7 +135,7 @@ class Sampler:
             if dp in out:
                 continue
             if dp in {"default.1", "default.2"}:
-                out[dp] = self._health_text(spec, dp, times, now)
+                out[dp] = self._health_text(model, dp, times, now)
             elif dp == "metadata.4":
                 out[dp] = self._software_text(model, times)
             elif numeric[dp]:
@@ -253,19 +249,18 @@ class Sampler:
     def _apply_counter_faults(
         self, device_id: str, model: DeviceModel, times: IntArray, counters: dict[str, FloatArray]
     ) -> None:
-        for fault in model.faults:
-            if fault.kind == "meter_replacement" and fault.start is not None:
-                at = epoch(utc(fault.start))
-                after = times >= at
-                if after.any():
-                    before = self._counters_at_replacement(device_id, model, at)
-                    assert model.valve is not None
-                    own = HEATING_E if model.valve.kind == "heating" else COOLING_E
-                    restart = {own: REPLACED_ENERGY_J, VOLUME: REPLACED_VOLUME_M3}
-                    for dp, column in counters.items():
-                        column[after] = restart.get(dp, 0.0) + (column[after] - before[dp])
-            elif fault.kind == "glitch" and fault.start is not None:
-                counters[HEATING_E][times == epoch(utc(fault.start))] = 0.0
+        at = designed.replacement_at(model.faults)
+        if at is not None and (times >= at).any():
+            after = times >= at
+            before = self._counters_at_replacement(device_id, model, at)
+            assert model.valve is not None
+            own = HEATING_E if model.valve.kind == "heating" else COOLING_E
+            restart = {own: REPLACED_ENERGY_J, VOLUME: REPLACED_VOLUME_M3}
+            for dp, column in counters.items():
+                column[after] = restart.get(dp, 0.0) + (column[after] - before[dp])
+        glitch = designed.glitch_at(model.faults)
+        if glitch is not None:
+            counters[HEATING_E][times == glitch] = 0.0
 
     def _counters_at_replacement(
         self, device_id: str, model: DeviceModel, at: int
@@ -295,14 +290,15 @@ class Sampler:
         }
 
     def _health_text(
-        self, spec: DeviceSpec, dp: str, times: IntArray, now: int
+        self, model: DeviceModel, dp: str, times: IntArray, now: int
     ) -> npt.NDArray[Any]:
         ok = "OK" if dp == "default.1" else ""
         bad = "WARN" if dp == "default.1" else PROBLEM_DESCRIPTION
         column = np.empty(len(times), dtype=object)
         column[:] = ok
-        if spec.display_name == PROBLEM_NAME and spec.owner is self._built.tenants[0]:
-            column[times >= now - int(PROBLEM_SINCE.total_seconds())] = bad
+        since = designed.warning_since(model.faults, now)
+        if since is not None:
+            column[times >= since] = bad
         return column
 
     def _software_text(self, model: DeviceModel, times: IntArray) -> npt.NDArray[Any]:
@@ -321,12 +317,9 @@ class Sampler:
         now: int,
         out: dict[str, npt.NDArray[Any]],
     ) -> None:
-        missing = np.full(len(times), model.contact != "normal")
-        for fault in model.faults:
-            if fault.kind == "gap" and fault.start and fault.end:
-                missing |= (times >= epoch(utc(fault.start))) & (times < epoch(utc(fault.end)))
-            elif fault.kind == "offline":
-                missing |= times > offline_last_sample(now)
+        missing = designed.missing(model.faults, times, now)
+        if model.contact != "normal":
+            missing[:] = True
         if missing.any():
             for column in out.values():
                 column[missing] = np.nan if column.dtype.kind == "f" else None
@@ -388,25 +381,12 @@ def _apply_changes(
                 column[after] = float(value) if column.dtype.kind == "f" else value
 
 
-def offline_last_sample(now: int) -> int:
-    """The offline device's last sample: on the grid, 3 days before now."""
-    last = now - int(OFFLINE_FOR.total_seconds())
-    return last - last % SAMPLE_S
-
-
 def last_sample(model: DeviceModel, at: int, now: int) -> int | None:
     """The latest sample time <= min(at, now) the device sent, or None before its data starts."""
     if model.contact != "normal":
         return None
     t = min(at, now)
-    t -= t % SAMPLE_S
-    for fault in model.faults:
-        if fault.kind == "offline":
-            t = min(t, offline_last_sample(now))
-        elif fault.kind == "gap" and fault.start and fault.end:
-            start, end = epoch(utc(fault.start)), epoch(utc(fault.end))
-            if start <= t < end:
-                t = start - SAMPLE_S
+    t = designed.last_sent(model.faults, t - t % SAMPLE_S, now)
     return t if t >= EPOCH0 else None
 
 
@@ -421,10 +401,5 @@ def software_at(model: DeviceModel, t: datetime) -> int:
 
 def online_days(model: DeviceModel, last_seen: datetime) -> int:
     """Days with at least one connection between commissioning and the last contact."""
-    days = (last_seen - model.commissioned).days + 1
-    for fault in model.faults:
-        if fault.kind == "gap" and fault.start and fault.end:
-            gap = utc(fault.end) - utc(fault.start)
-            if utc(fault.end) <= last_seen:
-                days -= max(gap // timedelta(days=1) - 1, 0)
+    days = (last_seen - model.commissioned).days + 1 - designed.lost_days(model.faults, last_seen)
     return max(days, 0)

@@ -27,27 +27,19 @@ from typing import Any
 
 import numpy as np
 
+from belimo_cloud.emulator.model import faults as designed
 from belimo_cloud.emulator.model.build import build, software_changes
 from belimo_cloud.emulator.model.changes import ChangeLog
 from belimo_cloud.emulator.model.counters import DailyBases
 from belimo_cloud.emulator.model.data import (
     Sampler,
     last_sample,
-    offline_last_sample,
     online_days,
     releases_of,
     software_at,
 )
-from belimo_cloud.emulator.model.layout import (
-    FAULT_PLANS,
-    PROBLEM_DESCRIPTION,
-    PROBLEM_NAME,
-    REPLACEMENT_EVENT,
-    DeviceModel,
-    epoch,
-    iso,
-    utc,
-)
+from belimo_cloud.emulator.model.faults import FAULT_PLANS, PROBLEM_DESCRIPTION
+from belimo_cloud.emulator.model.layout import DeviceModel, epoch, iso
 from belimo_cloud.emulator.model.physics import grid
 from belimo_cloud.emulator.model.profiles import Definitions
 from belimo_cloud.emulator.model.types import (
@@ -91,7 +83,7 @@ def designed_faults(seed: int = 0, now: datetime | None = None) -> list[dict[str
     for plan in FAULT_PLANS:
         start = plan.start
         if plan.kind == "offline" and now is not None:
-            last = offline_last_sample(epoch(now))
+            last = designed.offline_last_sample(epoch(now))
             start = iso(datetime.fromtimestamp(last + SAMPLE_PERIOD_S, tz=UTC))[:-5] + "Z"
         faults.append(
             {
@@ -206,7 +198,7 @@ class Fleet:
         seen = self.last_seen(device, now)
         if seen is None:
             return {"lastSeen": None, "onlineDays": 0, "state": "UNKNOWN", "description": None}
-        problem = device.display_name == PROBLEM_NAME and device.owner is self.tenants[0]
+        problem = designed.warning_since(model.faults, epoch(now)) is not None
         return {
             "lastSeen": iso(seen),
             "onlineDays": online_days(model, seen),
@@ -272,7 +264,8 @@ class Fleet:
         t = last_sample(self._built.models[device.id], epoch(at), now_s)
         if t is None:
             return {"timestamp": None, "datapoints": {}}
-        problem_since = now_s if device.display_name == PROBLEM_NAME else 0
+        model = self._built.models[device.id]
+        problem_since = now_s if designed.warning_since(model.faults, now_s) is not None else 0
         revision = self.changes.device_revision(device.id)
         key = (device.id, t, problem_since, revision)
         cached = self._state_cache.get(key)
@@ -337,9 +330,7 @@ class Fleet:
         ]
         for at, _ in software_changes(model.kind, model.commissioned, model.jitter_s):
             events.append((at, "SOFTWARE_CHANGE", {}))
-        for fault in model.faults:
-            if fault.kind == "meter_replacement" and fault.start:
-                events.append((utc(fault.start), "CONFIGURATION_CHANGE", dict(REPLACEMENT_EVENT)))
+        events.extend(designed.timeline_events(model.faults))
         for change in self.changes.of(device.id):
             values = {dp: _text(v) for dp, v in change.values.items()}
             at = datetime.fromtimestamp(change.applied, tz=UTC)

@@ -2,18 +2,18 @@
 
 The demo tenant's building is an office block in Zurich: heating valves per floor and
 facade, cooling valves, a server room and two gateways. The designed-in faults sit on
-fixed devices (by name) at fixed times in 2018; which device ids they get follows the seed.
+fixed devices at fixed times in 2018 (see faults.py); which device ids they get follows the seed.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 import numpy as np
 
+from belimo_cloud.emulator.model.faults import FaultPlan
 from belimo_cloud.emulator.model.physics import CP, NOMINAL_FLOW, RHO, ValveParams
 
 DEMO_EMAIL = "__UserPlaceHolder__"
@@ -74,76 +74,6 @@ def utc(text: str) -> datetime:
 def epoch(t: datetime) -> int:
     """Epoch seconds of a tz-aware datetime."""
     return int(t.timestamp())
-
-
-@dataclass(frozen=True)
-class FaultPlan:
-    """A designed-in fault: its kind, the device (by name) and its times (ISO Z)."""
-
-    kind: str
-    display_name: str
-    datapoint_id: str | None
-    start: str | None
-    end: str | None
-    description: str
-
-
-FAULT_PLANS: tuple[FaultPlan, ...] = (
-    FaultPlan(
-        "meter_replacement",
-        "Energieventil Heizung 3.OG Süd-West",
-        "evcloud.210",
-        "2018-03-14T09:35:00Z",
-        None,
-        "Valve replaced: Heating_E_J, Cooling_E_J and Flow_Volume_total_m3 restart near 0 "
-        "at this sample and stay monotonic after.",
-    ),
-    FaultPlan(
-        "gap",
-        "Energieventil Heizung 2.OG Nord-Ost",
-        None,
-        "2018-02-05T06:00:00Z",
-        "2018-02-09T14:30:00Z",
-        "No samples of any datapoint in [start, end); the counters kept integrating, so the "
-        "increase across the gap is real consumption.",
-    ),
-    FaultPlan(
-        "glitch",
-        "Energieventil Heizung 4.OG Süd-Ost",
-        "evcloud.210",
-        "2018-01-17T23:55:00Z",
-        "2018-01-18T00:00:00Z",
-        "Heating_E_J reads 0 at this one sample, then back to its level.",
-    ),
-    FaultPlan(
-        "low_delta_t",
-        "Energieventil Kühlung 2.OG Süd",
-        "evcloud.180",
-        "2018-06-18T00:00:00Z",
-        "2018-08-27T00:00:00Z",
-        "Low-dT syndrome: DeltaT_K about 2 K against a 6 K setpoint while the valve is open, "
-        "flow pinned at Vmax and power limited by it.",
-    ),
-    FaultPlan(
-        "offline",
-        "Energieventil Kühlung 4.OG Ost",
-        None,
-        None,
-        None,
-        "Offline now: its last sample is 3 days before now; nothing after that.",
-    ),
-)
-
-REPLACED_ENERGY_J = 2.16e6  # [J] the new meter's factory test reading (0.6 kWh)
-REPLACED_VOLUME_M3 = 0.05  # [m3]
-REPLACEMENT_EVENT: dict[str, Any] = {
-    "values": {"evcloud.210": "2160000.0", "evcloud.200": "0.0", "evcloud.220": "0.05"}
-}
-
-PROBLEM_NAME = "Energieventil Heizung 3.OG Nord-West"
-PROBLEM_DESCRIPTION = "Flow_sensor_error"
-PROBLEM_SINCE = timedelta(days=2)  # the warning started this long before now
-OFFLINE_FOR = timedelta(days=3)
 
 
 @dataclass

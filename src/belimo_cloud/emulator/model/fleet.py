@@ -4,16 +4,19 @@ The HTTP app codes against exactly these names. All times are tz-aware UTC datet
 int64 epoch seconds, as stated. A device has a sample at every 5-minute grid time from
 2017-01-01 up to and including ``now``, except where a designed-in fault removes it.
 
-Default fleet (seed 0): the demo tenant owns 36 devices in an office block in Zurich (20
-heating valves, 14 cooling valves, 2 gateways); 35 are online and 1 offline, 35 healthy and
-1 with a warning ("Energieventil Heizung 3.OG Nord-West", ``Flow_sensor_error`` since 2 days
-before now). The second tenant (facility@example.org) owns 3 valves in Winterthur.
+Default fleet (seed 0): the demo tenant owns 38 devices in an office block in Zurich (22
+heating valves, 14 cooling valves, 2 gateways); 35 are online and 3 offline; 35 healthy, 1
+with a warning ("Energieventil Heizung 3.OG Nord-West", ``Flow_sensor_error`` since 2 days
+before now) and 2 that never sent anything (one never connected, ``lastSeen`` null; one
+unregistered, no ``lastSeen``). The second tenant (facility@example.org) owns 3 valves in
+Winterthur. Written values (``changes``) overlay the generated data from their effective
+sample on; the valve physics follows written setpoints, Vmax and overrides.
 
 Counters (Heating_E_J, Cooling_E_J [J], Flow_Volume_total_m3 [m3]) read, at sample t, their
 2017-01-01 offset plus 300 s times the sum of power (flow) over the samples before t: power
 is held over each 5-minute interval, so consumption between two readings is exact.
 
-Designed-in faults (DESIGNED_FAULTS, all on the demo tenant): a meter replacement
+Designed-in faults (DESIGNED_FAULTS, all on the demo tenant; defined in faults.py): a meter replacement
 (2018-03-14, "Heizung 3.OG Süd-West"), a gap (2018-02-05..09, "Heizung 2.OG Nord-Ost"), a
 zero glitch of Heating_E_J (2018-01-17T23:55Z, "Heizung 4.OG Süd-Ost"), low-dT syndrome
 (summer 2018, "Kühlung 2.OG Süd") and the offline device ("Kühlung 4.OG Ost").

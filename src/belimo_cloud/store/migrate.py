@@ -57,22 +57,6 @@ def _swap_points(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SAMPLES_VIEW)
 
 
-def rewrite_points(con: duckdb.DuckDBPyConnection) -> int:
-    """Rewrite ``points`` in (series, time) order in one transaction; the number of rows."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        _swap_points(con)
-        rows = con.execute("SELECT count(*) FROM points").fetchall()[0][0]
-        con.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("ROLLBACK")
-        raise
-    with contextlib.suppress(duckdb.Error):
-        con.execute("CHECKPOINT")
-    return int(rows)
-
-
 def copy_points(con: duckdb.DuckDBPyConnection) -> None:
     """Every point of the old table into the new one, in (series, time) order."""
     con.execute(

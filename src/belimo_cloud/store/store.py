@@ -18,11 +18,11 @@ from belimo_cloud.errors import StoreError
 from belimo_cloud.store import batches, reader, writer
 from belimo_cloud.store import export as _export
 from belimo_cloud.store.batches import BatchBy
+from belimo_cloud.store.compact import compact_file
 from belimo_cloud.store.diagnosis import read_error, write_error
 from belimo_cloud.store.info import StoreInfo, store_info
 from belimo_cloud.store.interrupts import SigintWatch
 from belimo_cloud.store.intervals import Interval
-from belimo_cloud.store.migrate import rewrite_points
 from belimo_cloud.store.schema import (
     connect,
     connect_memory,
@@ -194,13 +194,23 @@ class Store:
             yield frame
 
     def compact(self) -> int:
-        """Rewrite the stored samples in (series, time) order, in one transaction; the rows.
+        """Rewrite the store into a fresh file in (series, time) order; the points kept.
 
-        Windows written out of order (a sync fills devices in parallel, a later sync appends)
-        compress less well; compacting restores the order DuckDB compresses best.
+        A sync writes a window at a time (every device's month, then the next month), and
+        DuckDB never gives freed space back to the file system; compacting after a large sync
+        restores the order DuckDB compresses best and the smallest file. The old file stays
+        whole until the new one is complete (a crash leaves one or the other); the store is
+        closed and reopened around it, so no other process may hold it meanwhile.
         """
         with self._lock, self._write_errors():
-            return rewrite_points(self._writing())
+            self._writing()
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+            try:
+                return compact_file(self.path, self.memory_limit)
+            finally:
+                self._con = self._connect()
 
     def devices(self) -> pd.DataFrame:
         """The devices frame of the last sync (contract columns plus ``fetched_at``)."""

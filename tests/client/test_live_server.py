@@ -47,6 +47,8 @@ class SSEServer(ThreadingHTTPServer):
         self.offers: list[dict[str, Any]] = []
         self.streams_opened = 0
         self.history_requests = 0
+        self.history_status = 200
+        self.closed_until = 0.0  # monotonic: until then streams answer 503
         self.lock = threading.Lock()
 
     @property
@@ -56,8 +58,10 @@ class SSEServer(ThreadingHTTPServer):
     def k_now(self) -> int:
         return int((time.monotonic() - self.t0) / self.period)
 
-    def drop(self) -> None:
+    def drop(self, closed_for: float = 0.0) -> None:
+        """Cut every open stream; new ones are refused (503) for ``closed_for`` seconds."""
         with self.lock:
+            self.closed_until = time.monotonic() + closed_for
             self.generation += 1
 
 
@@ -107,6 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _raw(self, device: str, dp: str, query: dict[str, list[str]]) -> None:
         self.server.history_requests += 1
+        if self.server.history_status != 200:
+            self._json({"errors": [{"code": "refused"}]}, self.server.history_status)
+            return
         start = datetime.fromisoformat(query["from"][0].replace("Z", "+00:00"))
         offset = int(query.get("offset", ["0"])[0])
         limit = int(query.get("limit", ["2000"])[0])
@@ -128,6 +135,9 @@ class _Handler(BaseHTTPRequestHandler):
         offer = next((o for o in server.offers if o["token"] == token), None)
         if offer is None:
             self._json({"errors": [{"code": "not_found"}]}, 404)
+            return
+        if time.monotonic() < server.closed_until:
+            self._json({"errors": [{"code": "unavailable"}]}, 503)
             return
         devices = offer["body"].get("includedDeviceIds") or list(DEVICES)
         dps = offer["body"].get("includedDatapointIds") or list(DATAPOINTS)

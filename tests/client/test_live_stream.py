@@ -86,9 +86,8 @@ def test_a_dropped_stream_is_repaired_from_history_without_loss_or_repeats() -> 
         sub = client.live.subscribe(["dev-a"], ["x.1"])
         try:
             before = collect(sub, 0.5)
-            server.drop()
-            time.sleep(0.4)  # samples taken while no stream is open
-            after = collect(sub, 0.6)
+            server.drop(closed_for=0.4)  # samples taken while no stream can be opened
+            after = collect(sub, 1.5)
         finally:
             sub.close()
         events = before + after
@@ -189,3 +188,20 @@ def test_the_stream_token_never_reaches_the_logs(caplog: pytest.LogCaptureFixtur
     assert "change-stream/****" in text  # httpx logged the stream request, masked
     for token in tokens:
         assert f"change-stream/{token}" not in text
+
+
+def test_a_refused_repair_is_reported_and_the_stream_goes_on() -> None:
+    with sse_server(period=0.05) as server, client_for(server) as client:
+        server.history_status = 400
+        sub = client.live.subscribe(["dev-a"], ["x.1"])
+        try:
+            before = collect(sub, 0.4)
+            server.drop()
+            time.sleep(0.2)
+            after = collect(sub, 0.4)
+        finally:
+            sub.close()
+        assert before and after and sub.error is None
+        assert any("history refused the repair" in e for e in sub.stats.errors)
+        stamps = [e.timestamp for e in before + after]
+        assert len(stamps) == len(set(stamps))

@@ -30,7 +30,7 @@ from belimo_cloud.client.live_events import (
     norm_value,
     parse_sse,
 )
-from belimo_cloud.errors import BelimoError, DataError, NotFound, TransportError
+from belimo_cloud.errors import APIError, BelimoError, DataError, NotFound, TransportError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -347,6 +347,13 @@ class Subscription:
             try:
                 frame = self._live.history_since(device, ids, since)
             except NotFound:
+                continue  # the device left the account meanwhile: nothing to repair
+            except APIError as exc:
+                # History refused the repair: say so, and keep the stream going rather than
+                # end a long watch over it (a network failure instead reconnects and retries).
+                message = f"history refused the repair of {device}: {' '.join(str(exc).split())}"
+                self.stats.errors.append(message[:200])
+                logger.warning("%s", message)
                 continue
             for event in events_from_frame(device, frame, since):
                 if self._is_new(event):

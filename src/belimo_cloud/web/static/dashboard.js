@@ -116,10 +116,11 @@
     var hover = d.quality.map(function (q) { return "quality: " + q; });
     return [
       { type: "bar", name: direction, x: d.period, y: clean, marker: { color: COLOR[direction] },
-        text: hover, hovertemplate: "%{x}<br>%{y:,.1f} kWh<br>%{text}<extra>" + direction + "</extra>" },
+        customdata: hover,
+        hovertemplate: "%{x}<br>%{y:,.1f} kWh<br>%{customdata}<extra>" + direction + "</extra>" },
       { type: "bar", name: direction + " (flagged)", x: d.period, y: d.flagged,
-        marker: { color: COLOR.flagged }, text: hover,
-        hovertemplate: "%{x}<br>%{y:,.1f} kWh flagged<br>%{text}<extra></extra>" }
+        marker: { color: COLOR.flagged }, customdata: hover,
+        hovertemplate: "%{x}<br>%{y:,.1f} kWh flagged<br>%{customdata}<extra></extra>" }
     ];
   }
 
@@ -291,7 +292,7 @@
         return { type: "scatter", mode: "lines+markers", name: it.finding, showlegend: false,
                  x: [it.start, it.end], y: [it.finding, it.finding],
                  line: { width: 8, color: COLOR.warn }, marker: { size: 9, color: COLOR.bad },
-                 text: [text, text], hovertemplate: "%{text}<extra></extra>" };
+                 customdata: [text, text], hovertemplate: "%{customdata}<extra></extra>" };
       });
       var xaxis = { type: "date" };
       if (range) { xaxis.range = range; }
@@ -324,9 +325,9 @@
     return api("/api/devices/" + encodeURIComponent(deviceId) + "/scatter").then(function (s) {
       if (!s.points) { return drawEmpty("scatter", "Needs flow and dT in the store"); }
       return draw("scatter", [{ type: "scatter", mode: "markers", name: "dT vs flow", x: s.x, y: s.y,
-        text: s.t, marker: { size: 4, color: s.c, colorscale: "Viridis", opacity: 0.7,
+        customdata: s.t, marker: { size: 4, color: s.c, colorscale: "Viridis", opacity: 0.7,
                              colorbar: { title: { text: "days" }, thickness: 12 } },
-        hovertemplate: "%{text}<br>flow %{x:.3f} " + s.x_unit + "<br>dT %{y:.2f} " + s.y_unit + "<extra></extra>" }],
+        hovertemplate: "%{customdata}<br>flow %{x:.3f} " + s.x_unit + "<br>dT %{y:.2f} " + s.y_unit + "<extra></extra>" }],
         { xaxis: { title: { text: "Flow [" + s.x_unit + "]" } },
           yaxis: { title: { text: "dT [" + s.y_unit + "]" } }, height: 360 });
     });

@@ -17,6 +17,7 @@ import pytest
 
 from belimo_cloud.client import Client
 from belimo_cloud.client.chunking import plan_windows
+from belimo_cloud.client.deadline import budget_scope, carrying_budget, current_budget
 from belimo_cloud.client.session import Session
 from belimo_cloud.client.tokencache import CachedToken, TokenCache
 from belimo_cloud.config import Settings
@@ -318,3 +319,30 @@ def test_raw_history_repeating_under_a_huge_total_ends_with_a_clear_error() -> N
 def test_a_range_needing_too_many_requests_is_refused_before_any_request() -> None:
     with pytest.raises(DataError, match="coarser resolution"):
         plan_windows("1971-01-01T00:00:00Z", "2199-01-01T00:00:00Z", "1s")
+
+
+def test_a_command_budget_bounds_a_series_of_calls_and_their_worker_threads() -> None:
+    slow = drip(b'{"totalDevices": 1}', 0.05)  # each answer takes about 1 s
+    with hostile_server(**{"/api/v3/devices/stats": slow}) as srv:
+        session = Session(settings(srv, timeout=5.0, budget=30.0))
+
+        def three_calls() -> None:
+            with session.deadline(1.5):
+                for _ in range(3):
+                    session.request("GET", "/devices/stats")
+
+        result = outcome(three_calls)
+        session.close()
+    assert isinstance(result, TransportError)
+    assert len(srv.requests_to("/api/v3/devices/stats")) <= 2
+
+
+def test_worker_threads_carry_the_callers_budget() -> None:
+    seen: list[object] = []
+    with budget_scope(5.0) as budget:
+        work = carrying_budget(lambda: seen.append(current_budget()))
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+    assert seen == [budget]
+    assert current_budget() is None

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpcore
 import httpx
@@ -30,10 +30,14 @@ __all__ = [
     "Budget",
     "DeadlineTransport",
     "budget_scope",
+    "carrying_budget",
     "current_budget",
     "exchange_deadline",
     "exchange_expired",
 ]
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,26 @@ def budget_scope(seconds: float, clock: Callable[[], float] = time.monotonic) ->
         yield budget
     finally:
         _local.budget = outer
+
+
+def carrying_budget(call: Callable[[], T]) -> Callable[[], T]:
+    """``call`` wrapped to run under this thread's budget in whatever thread runs it.
+
+    Worker pools use it so that a budget set around a whole command bounds their requests too.
+    """
+    budget = _local.budget
+    if budget is None:
+        return call
+
+    def run() -> T:
+        outer = _local.budget
+        _local.budget = budget
+        try:
+            return call()
+        finally:
+            _local.budget = outer
+
+    return run
 
 
 @contextlib.contextmanager

@@ -22,6 +22,7 @@ import pandas as pd
 
 from belimo_cloud.client.chunking import MAX_BUCKETS, plan_windows
 from belimo_cloud.client.constants import MAX_PAGES
+from belimo_cloud.client.deadline import carrying_budget
 from belimo_cloud.client.decode import (
     SeriesArrays,
     decode,
@@ -270,6 +271,8 @@ class History:
         """
         if len(requests) == 1 or self._max_workers == 1:
             return [_decode_window(request()) for request in requests]
+        # A budget around the caller (Session.deadline) bounds the workers' requests too.
+        requests = [carrying_budget(request) for request in requests]
         workers = min(self._max_workers, len(requests))
         ahead = 2 * workers  # bodies waiting for decoding, to bound memory on long jobs
         results: list[list[SeriesArrays]] = []

@@ -3,7 +3,7 @@
 A stream sends ``data:{"deviceId", "device"}`` for every new sample of a subscribed device
 (each one, in order, however fast the fleet clock runs) and after every write or metadata
 change, ``:heartbeat`` comments while idle, and ends when its offer expires. The control
-plane can drop or stall every open stream.
+plane can drop or stall every open stream. Each event goes out as three HTTP chunks.
 """
 
 from __future__ import annotations
@@ -179,11 +179,23 @@ class EventStreamResponse(Response):
                 if chunk is _ABORT:
                     _cut(send)
                     return
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                for part in _frames(chunk):
+                    await send({"type": "http.response.body", "body": part, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             watcher.cancel()
             self._on_close()
+
+
+def _frames(event: bytes) -> tuple[bytes, ...]:
+    """An event as the HTTP chunks Belimo's server writes: ``data:``, the JSON, the blank line.
+
+    MST's connector reads chunk by chunk: a chunk holding ``data:`` announces the next chunk
+    as the JSON, so all three in one chunk would be lost on it.
+    """
+    if event.startswith(b"data:") and event.endswith(b"\n\n"):
+        return (b"data:", event[5:-2], b"\n\n")
+    return (event,)
 
 
 def _cut(send: Send) -> None:

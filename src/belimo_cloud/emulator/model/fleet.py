@@ -16,10 +16,11 @@ Counters (Heating_E_J, Cooling_E_J [J], Flow_Volume_total_m3 [m3]) read, at samp
 2017-01-01 offset plus 300 s times the sum of power (flow) over the samples before t: power
 is held over each 5-minute interval, so consumption between two readings is exact.
 
-Designed-in faults (DESIGNED_FAULTS, all on the demo tenant; defined in faults.py): a meter replacement
-(2018-03-14, "Heizung 3.OG Süd-West"), a gap (2018-02-05..09, "Heizung 2.OG Nord-Ost"), a
-zero glitch of Heating_E_J (2018-01-17T23:55Z, "Heizung 4.OG Süd-Ost"), low-dT syndrome
-(summer 2018, "Kühlung 2.OG Süd") and the offline device ("Kühlung 4.OG Ost").
+Designed-in faults (DESIGNED_FAULTS, all on the demo tenant; defined in faults.py): a
+meter replacement (2018-03-14, "Heizung 3.OG Süd-West"), a gap (2018-02-05..09, "Heizung
+2.OG Nord-Ost"), a zero glitch of Heating_E_J (2018-01-17T23:55Z, "Heizung 4.OG Süd-Ost"),
+low-dT syndrome (summer 2018, "Kühlung 2.OG Süd") and the offline device ("Kühlung 4.OG
+Ost").
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+#: The weather (and so the data) ends in 2100: a fast clock stops at the end of 2099.
+LAST = datetime(2099, 12, 31, tzinfo=UTC)
+
 
 def _utc(moment: datetime) -> datetime:
     # A naive time means UTC here, as everywhere in the API (not the host's zone).
@@ -42,11 +45,17 @@ class FleetClock:
         """Fleet seconds per real second (0: frozen)."""
         return self._speed
 
+    @property
+    def wall_origin(self) -> float:
+        """The real (epoch) time at which the clock was last configured."""
+        return self._wall0
+
     def at_wall(self, wall: float) -> datetime:
         """Fleet time at the real (epoch) time ``wall``, whole seconds."""
         with self._lock:
             elapsed = max(0.0, wall - self._wall0) * self._speed
-            moment = self._origin + timedelta(seconds=elapsed)
+            room = max(0.0, (LAST - self._origin).total_seconds())
+            moment = self._origin + timedelta(seconds=min(elapsed, room))
         return moment.replace(microsecond=0)
 
     def now(self) -> datetime:

@@ -55,6 +55,7 @@ class JobBook:
     """All jobs of one emulator instance."""
 
     _jobs: dict[str, Job] = field(default_factory=dict)
+    _open: dict[str, Job] = field(default_factory=dict)  # not final yet: what advance() visits
     _lock: threading.RLock = field(default_factory=threading.RLock)
     fail_next: int = 0  # the control plane makes the next N jobs end in FAILURE
 
@@ -90,6 +91,7 @@ class JobBook:
                 created_by,
             )
             self._jobs[job_id] = job
+            self._open[job_id] = job
             return job
 
     def get(self, job_id: str) -> Job | None:
@@ -105,6 +107,7 @@ class JobBook:
             if job.state != PENDING:
                 raise JobConflict(f"job {job_id} is {job.state}; only PENDING jobs can be canceled")
             job.state, job.confirmed_at, job.confirmed_by = CANCELED, at, "USER"
+            self._open.pop(job_id, None)
             return job
 
     def all(self) -> list[Job]:
@@ -113,7 +116,7 @@ class JobBook:
 
     def open_jobs(self) -> bool:
         with self._lock:
-            return any(job.state not in FINAL for job in self._jobs.values())
+            return bool(self._open)
 
     def advance(
         self,
@@ -129,33 +132,51 @@ class JobBook:
         ``apply(job, t)`` makes a successful job's values the device's from fleet time ``t``.
         """
         with self._lock:
-            for job in self._jobs.values():
+            for job in list(self._open.values()):
+                self._step(
+                    job, wall=wall, delay=delay, fleet_at=fleet_at, contacts=contacts, apply=apply
+                )
                 if job.state in FINAL:
-                    continue
-                start = job.created_wall + delay
-                done = job.created_wall + delay * 1.5
-                in_contact = wall >= start and contacts(job.device_id, fleet_at(start))
-                limit = job.auto_cancel_after
-                expired = limit is not None and fleet_at(wall) >= limit
-                if job.state == PENDING and expired and not in_contact:
-                    job.state, job.confirmed_at, job.confirmed_by = CANCELED, limit, "SYSTEM"
-                    continue
-                if not in_contact:
-                    continue
-                job.state = EXECUTING
-                if wall < done:
-                    continue
-                at = fleet_at(done)
-                job.confirmed_at, job.confirmed_by = at, "DEVICE"
-                if self.fail_next > 0:
-                    self.fail_next -= 1
-                    job.state = FAILURE
-                    job.error = {"code": 500, "message": "the device refused the parametrization"}
-                    continue
-                apply(job, at)
-                job.state = SUCCESS
+                    del self._open[job.id]
+
+    def _step(
+        self,
+        job: Job,
+        *,
+        wall: float,
+        delay: float,
+        fleet_at: Callable[[float], datetime],
+        contacts: Callable[[str, datetime], bool],
+        apply: Callable[[Job, datetime], None],
+    ) -> None:
+        """One job as far as real time ``wall`` allows (under the book's lock)."""
+        if job.state in FINAL:
+            return
+        start = job.created_wall + delay
+        done = job.created_wall + delay * 1.5
+        in_contact = wall >= start and contacts(job.device_id, fleet_at(start))
+        limit = job.auto_cancel_after
+        expired = limit is not None and fleet_at(wall) >= limit
+        if job.state == PENDING and expired and not in_contact:
+            job.state, job.confirmed_at, job.confirmed_by = CANCELED, limit, "SYSTEM"
+            return
+        if not in_contact:
+            return
+        job.state = EXECUTING
+        if wall < done:
+            return
+        at = fleet_at(done)
+        job.confirmed_at, job.confirmed_by = at, "DEVICE"
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            job.state = FAILURE
+            job.error = {"code": 500, "message": "the device refused the parametrization"}
+            return
+        apply(job, at)
+        job.state = SUCCESS
 
     def reset(self) -> None:
         with self._lock:
             self._jobs.clear()
+            self._open.clear()
             self.fail_next = 0

@@ -103,6 +103,7 @@ def test_watch_refuses_a_bad_duration(cloud: str) -> None:
     assert "--duration" in result.stderr
 
 
+@pytest.mark.slow
 def test_killing_the_stream_mid_watch_loses_and_repeats_nothing(cloud: str) -> None:
     devices = three_valves(cloud)
     results: list[Result] = []

@@ -13,6 +13,8 @@ from belimo_cloud.client import Client
 from belimo_cloud.client.live import DeviceEvent, Subscription
 from tests.conftest import DEMO
 
+pytestmark = pytest.mark.slow  # seconds of sped-up fleet time per test
+
 
 @pytest.fixture
 def cloud(make_emulator: Callable[..., str]) -> str:

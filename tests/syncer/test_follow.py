@@ -23,6 +23,8 @@ from belimo_cloud.syncer import sync
 from belimo_cloud.syncer.follow import follow
 from tests.conftest import DEMO, FIXED_NOW
 
+pytestmark = pytest.mark.slow  # seconds of sped-up fleet time per test
+
 DATAPOINTS = "heating_energy,power"
 START = FIXED_NOW - timedelta(hours=6)
 

@@ -11,31 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 
-from belimo_cloud.cli import baseline_cmd, weather_cmd
-from belimo_cloud.cli.app import app
 from belimo_cloud.cli.exit_codes import ExitStatus
 from tests.cli.conftest import Invoke, one_line
 from tests.client.test_openmeteo import _Archive, _temperature, serve_archive
 
 VALVE = "Heizung EG Süd-West"
-
-
-@pytest.fixture(autouse=True)
-def registered() -> None:
-    """The lead wires these commands into the app; until then the tests add them."""
-    names = {c.name for c in app.registered_commands}
-    if "baseline" not in names:
-        baseline_cmd.register(app)
-    emulator = next(
-        g.typer_instance
-        for g in app.registered_groups
-        if (g.name or (g.typer_instance and g.typer_instance.info.name)) == "emulator"
-    )
-    assert isinstance(emulator, typer.Typer)
-    if "weather" not in {c.name for c in emulator.registered_commands}:
-        emulator.command("weather")(weather_cmd.weather)
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from belimo_cloud.cli import baseline_cmd, weather_cmd
-from belimo_cloud.cli.app import app
+from belimo_cloud.cli import weather_cmd
 from belimo_cloud.emulator.model.build import build
 from belimo_cloud.emulator.model.measures import MEASURES
 from belimo_cloud.emulator.model.physics import valve_power_flow
@@ -20,12 +19,6 @@ from belimo_cloud.emulator.model.weather import Climate
 from tests.cli.conftest import Invoke
 
 MEASURE = MEASURES[0]
-
-
-@pytest.fixture(autouse=True)
-def registered() -> None:
-    if "baseline" not in {c.name for c in app.registered_commands}:
-        baseline_cmd.register(app)
 
 
 def test_the_measure_cuts_the_load_by_its_share_at_equal_weather() -> None:

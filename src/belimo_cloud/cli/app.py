@@ -16,6 +16,7 @@ from typer.core import TyperGroup, TyperOption
 
 from belimo_cloud.cli import (
     account,
+    baseline_cmd,
     demo,
     devices,
     emulator_cmd,
@@ -24,6 +25,7 @@ from belimo_cloud.cli import (
     plot_cmd,
     report_cmd,
     store_cmd,
+    weather_cmd,
 )
 from belimo_cloud.cli.exit_codes import CommandError, ExitStatus, exit_status, hint
 from belimo_cloud.cli.options import State, configure_logging
@@ -268,8 +270,13 @@ store_cmd.register(app)
 energy_cmd.register(app)
 plot_cmd.register(app)
 report_cmd.register(app)
+baseline_cmd.register(app)
 demo.register(app)
 emulator_cmd.register(app)
+# `belimo emulator weather` belongs to the emulator group, which does not add it itself yet;
+# the guard keeps one registration once it does.
+if "weather" not in {c.name for c in emulator_cmd.emulator_app.registered_commands}:
+    emulator_cmd.emulator_app.command("weather")(weather_cmd.weather)
 
 
 def main() -> None:

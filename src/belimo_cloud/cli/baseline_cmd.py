@@ -11,8 +11,21 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from belimo_cloud.cli.energy_cmd import DeviceOption, SearchOption, StoreReadOption
 from belimo_cloud.cli.exit_codes import CommandError, ExitStatus
-from belimo_cloud.cli.options import FormatOption, OutputOption, parse_when, state_of
+from belimo_cloud.cli.options import (
+    DEFAULT_TZ,
+    DataProfileOption,
+    FormatOption,
+    LegacyProfileOption,
+    OutputOption,
+    TzOption,
+    data_profile,
+    parse_when,
+    state_of,
+    tz_of,
+)
+from belimo_cloud.cli.progress import working
 from belimo_cloud.cli.render import emit, note
 from belimo_cloud.cli.sources import Selection, load, require_samples
 
@@ -57,7 +70,6 @@ WeatherUrlOption = Annotated[
 SiteOption = Annotated[
     str | None, typer.Option("--site", help="Site of the weather file (if it has several).")
 ]
-ZoneOption = Annotated[str, typer.Option("--tz", help="IANA zone of the local days.")]
 _TABLE = (
     "display_name",
     "direction",
@@ -72,18 +84,6 @@ _TABLE = (
     "normalised_savings_percent",
     "sufficient",
 )
-
-
-def _check_tz(tz: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CommandError(
-            f"--tz: unknown time zone {tz!r}; use an IANA name such as Europe/Zurich"
-        ) from None
-    return tz
 
 
 def parse_period(text: str, option: str, *, tz: str) -> Period:
@@ -173,18 +173,13 @@ def baseline(  # noqa: PLR0917
         str | None,
         typer.Option("--reporting", help="Reporting period START..END to compare with."),
     ] = None,
-    store: Annotated[
-        Path | None,
-        typer.Option("--store", help="Read from this store (offline) instead of the API."),
-    ] = None,
-    search: Annotated[
-        str | None, typer.Option(help="Devices whose display name or serial contain this.")
-    ] = None,
-    device: Annotated[
-        list[str] | None, typer.Option("--device", help="A device id (repeatable).")
-    ] = None,
+    store: StoreReadOption = None,
+    search: SearchOption = None,
+    dataprofile: DataProfileOption = None,
+    old_profile: LegacyProfileOption = None,
+    device: DeviceOption = None,
     site: SiteOption = None,
-    tz: ZoneOption = "Europe/Zurich",
+    tz: TzOption = DEFAULT_TZ,
     confidence: Annotated[
         float, typer.Option("--confidence", help="Confidence of the savings interval (0..1).")
     ] = 0.95,
@@ -220,7 +215,7 @@ def baseline(  # noqa: PLR0917
     from belimo_cloud.analysis.mv_fleet import fleet_savings
 
     st = state_of(ctx)
-    _check_tz(tz)
+    tz_of(tz)
     if not 0.0 < confidence < 1.0:
         raise CommandError("--confidence must be between 0 and 1, e.g. 0.95")
     base = parse_period(baseline_period, "--baseline", tz=tz)
@@ -236,24 +231,28 @@ def baseline(  # noqa: PLR0917
     )
     selection = Selection(
         search=search,
+        profile=data_profile(dataprofile, old_profile),
         device_ids=tuple(device or ()),
         start=start.to_pydatetime(),
         end=end.to_pydatetime(),
     )
-    source = load(st, selection, store)
-    require_samples(source, ["Heating_E_J", "Cooling_E_J"])
-    named = named_samples(source.samples, source.catalogue, source.devices)
-    daily = energy_by_device(
-        named, freq="D", tz=tz, start=start, end=end, resolution=source.resolution
-    )
-    result = fleet_savings(
-        daily,
-        temperature,
-        baseline=base,
-        reporting=report,
-        confidence=confidence,
-        day_types=day_types.value,
-    )
+    with working("Fitting baselines") as step:
+        source = load(st, selection, store, step=step)
+        require_samples(source, ["Heating_E_J", "Cooling_E_J"])
+        step("daily energy")
+        named = named_samples(source.samples, source.catalogue, source.devices)
+        daily = energy_by_device(
+            named, freq="D", tz=tz, start=start, end=end, resolution=source.resolution
+        )
+        step("fitting")
+        result = fleet_savings(
+            daily,
+            temperature,
+            baseline=base,
+            reporting=report,
+            confidence=confidence,
+            day_types=day_types.value,
+        )
     if result.empty:
         raise CommandError(
             "no device has energy in the baseline period; check --baseline and --search",
@@ -330,7 +329,7 @@ def degree_days_command(  # noqa: PLR0917
     ] = None,
     by: Annotated[By, typer.Option("--by", case_sensitive=False, help="Local period.")] = By.day,
     site: SiteOption = None,
-    tz: ZoneOption = "Europe/Zurich",
+    tz: TzOption = DEFAULT_TZ,
     weather_url: WeatherUrlOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
@@ -340,7 +339,7 @@ def degree_days_command(  # noqa: PLR0917
     from belimo_cloud.analysis.degree_days import degree_days
 
     st = state_of(ctx)
-    _check_tz(tz)
+    tz_of(tz)
     now = datetime.now(UTC)
     begin = parse_when(start, "--from", now=now, tz=tz)
     stop = parse_when(end, "--to", now=now, tz=tz)

@@ -251,18 +251,22 @@ def _plot(kwh: pd.DataFrame, valve: Device, path: Path) -> Path:
 
 
 def _report(client: Client, path: Path) -> Path:
-    """The fleet report for the year: status, consumption, data quality, hydronics."""
+    """The fleet report for the year: status, consumption, data quality, hydronics.
+
+    Counters come as hourly ``last`` buckets, power, flow and temperatures as hourly
+    averages (as `belimo report` reads them): the energy check integrates average power.
+    """
     from belimo_cloud.cli.progress import working
-    from belimo_cloud.cli.report_cmd import REPORT_NAMES
-    from belimo_cloud.cli.sources import Selection, from_client
+    from belimo_cloud.cli.report_cmd import REPORT_NAMES, report_samples
+    from belimo_cloud.cli.sources import Selection
     from belimo_cloud.report import write_report
 
     start, end = _local_year()
     selection = Selection(names=REPORT_NAMES, start=start.to_pydatetime(), end=end.to_pydatetime())
     with working("Fetching the fleet's year") as step:
-        source = from_client(client, selection, step=step)
+        source, samples = report_samples(client, selection, step=step)
     say(
-        f"{len(source.devices)} devices, {len(source.samples):,} hourly readings "
+        f"{len(source.devices)} devices, {len(samples):,} hourly readings "
         f"(up to {len(REPORT_NAMES)} datapoints per valve)"
     )
     with working("Writing the report"):
@@ -270,7 +274,7 @@ def _report(client: Client, path: Path) -> Path:
             path,
             source.devices,
             source.catalogue,
-            source.samples,
+            samples,
             start=start,
             end=end,
             tz=DEMO_TZ,

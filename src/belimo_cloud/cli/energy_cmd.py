@@ -10,17 +10,30 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from belimo_cloud.cli.exit_codes import CommandError
+from belimo_cloud.cli.counter_options import (
+    MaxPowerOption,
+    ResetChoice,
+    ResetPolicyOption,
+    RolloverOption,
+    SpreadGapsOption,
+    policy_from_options,
+)
 from belimo_cloud.cli.options import (
+    DEFAULT_TZ,
+    DataProfileOption,
     FormatOption,
     FromOption,
+    LegacyProfileOption,
     OutputOption,
     ToOption,
     TzOption,
     check_range,
+    data_profile,
     parse_when,
     state_of,
+    tz_of,
 )
+from belimo_cloud.cli.progress import working
 from belimo_cloud.cli.render import emit
 from belimo_cloud.cli.sources import Selection, load, require_samples
 
@@ -68,24 +81,14 @@ StoreReadOption = Annotated[
 SearchOption = Annotated[
     str | None, typer.Option(help="Devices whose display name or serial contain this.")
 ]
-ProfileOption = Annotated[
-    str | None, typer.Option("--profile", help="Only devices with this data profile.")
-]
 DeviceOption = Annotated[
     list[str] | None, typer.Option("--device", help="A device id (repeatable).")
 ]
 
 
 def check_tz(tz: str) -> str:
-    """The zone name, or a usage error naming a valid one."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CommandError(
-            f"--tz: unknown time zone {tz!r}; use an IANA name such as Europe/Zurich or UTC"
-        ) from None
+    """The zone name, or a usage error naming a valid one (the shared grammar's check)."""
+    tz_of(tz)
     return tz
 
 
@@ -112,52 +115,9 @@ class Direction(StrEnum):
     both = "both"
 
 
-class ResetChoice(StrEnum):
-    """What the interval of a lasting counter drop contributes (`--reset-policy`)."""
-
-    rate = "rate"
-    zero = "zero"
-    first = "first"
-
-
 DirectionOption = Annotated[
     Direction,
     typer.Option("--direction", case_sensitive=False, help="heating, cooling or both."),
-]
-MaxPowerOption = Annotated[
-    float | None,
-    typer.Option(
-        "--max-power",
-        min=0.0,
-        help="Nominal power [W]: steps faster than 1.5 x this are spikes, excluded "
-        "(default: a bound derived from each counter's own steps).",
-    ),
-]
-SpreadGapsOption = Annotated[
-    bool,
-    typer.Option(
-        "--spread-gaps",
-        help="Spread the energy across a gap evenly over it (default: to the period where "
-        "the gap ends).",
-    ),
-]
-ResetPolicyOption = Annotated[
-    ResetChoice,
-    typer.Option(
-        "--reset-policy",
-        case_sensitive=False,
-        help="After a lasting drop, the drop's interval counts the surrounding rate (rate), "
-        "nothing (first) or the new reading (zero).",
-    ),
-]
-RolloverOption = Annotated[
-    float | None,
-    typer.Option(
-        "--rollover",
-        min=0.0,
-        help="The counter's range [J] (e.g. 4294967296): a drop from its top quarter wraps. "
-        "Off by default.",
-    ),
 ]
 
 
@@ -188,10 +148,11 @@ def energy(  # noqa: PLR0917
         Period, typer.Option("--by", case_sensitive=False, help="Local period.")
     ] = Period.day,
     direction: DirectionOption = Direction.both,
-    tz: TzOption = "Europe/Zurich",
+    tz: TzOption = DEFAULT_TZ,
     store: StoreReadOption = None,
     search: SearchOption = None,
-    profile: ProfileOption = None,
+    dataprofile: DataProfileOption = None,
+    old_profile: LegacyProfileOption = None,
     device: DeviceOption = None,
     start: FromOption = None,
     end: ToOption = None,
@@ -214,41 +175,35 @@ def energy(  # noqa: PLR0917
     noise. quality: ok, or reset, rollover, spike, outage, gap, partial.
     coverage: share of the period with readings. Unused counters get no rows.
     """
-    from belimo_cloud.analysis import CounterPolicy, consumption_frame
+    from belimo_cloud.analysis import consumption_frame
     from belimo_cloud.analysis.fleet import named_samples
-    from belimo_cloud.errors import DataError
 
     st = state_of(ctx)
     check_tz(tz)
-    try:
-        policy = CounterPolicy(
-            max_power=max_power or None,
-            spread_gaps=spread_gaps,
-            reset_policy=reset_policy.value,
-            rollover=rollover or None,
-        )
-    except DataError as exc:
-        raise CommandError(str(exc)) from None
+    policy = policy_from_options(max_power, spread_gaps, reset_policy, rollover)
+    profile = data_profile(dataprofile, old_profile)
     begin, stop = period_range(
         start, end, DEFAULT_SPAN[by.value], from_store=store is not None, tz=tz
     )
     selection = Selection(
         search=search, profile=profile, device_ids=tuple(device or ()), start=begin, end=stop
     )
-    source = load(st, selection, store)
-    require_samples(source, ["Heating_E_J", "Cooling_E_J"])
-    named = named_samples(source.samples, source.catalogue, source.devices)
     chosen = ["heating", "cooling"] if direction is Direction.both else [direction.value]
-    result = consumption_frame(
-        counter_rows(named, chosen),
-        by=("device_id", "direction"),
-        freq=FREQ[by.value],
-        tz=tz,
-        unit="joule",
-        to="kWh",
-        policy=policy,
-        resolution=source.resolution,
-    )
+    with working("Computing energy") as step:
+        source = load(st, selection, store, step=step)
+        require_samples(source, ["Heating_E_J", "Cooling_E_J"])
+        step("reading the counters")
+        named = named_samples(source.samples, source.catalogue, source.devices)
+        result = consumption_frame(
+            counter_rows(named, chosen),
+            by=("device_id", "direction"),
+            freq=FREQ[by.value],
+            tz=tz,
+            unit="joule",
+            to="kWh",
+            policy=policy,
+            resolution=source.resolution,
+        )
     if begin is not None:
         result = result[result["period"] >= begin]
     if stop is not None:

@@ -5,27 +5,46 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from belimo_cloud.cli.counter_options import (
+    MaxPowerOption,
+    ResetChoice,
+    ResetPolicyOption,
+    RolloverOption,
+    SpreadGapsOption,
+    policy_from_options,
+)
 from belimo_cloud.cli.energy_cmd import (
     DEFAULT_SPAN,
     FREQ,
     DeviceOption,
     Period,
-    ProfileOption,
     SearchOption,
     StoreReadOption,
-    TzOption,
     check_tz,
     period_range,
 )
 from belimo_cloud.cli.exit_codes import CommandError, ExitStatus
-from belimo_cloud.cli.history import FromOption, ToOption
-from belimo_cloud.cli.options import state_of
+from belimo_cloud.cli.options import (
+    DEFAULT_TZ,
+    DataProfileOption,
+    FromOption,
+    LegacyProfileOption,
+    State,
+    ToOption,
+    TzOption,
+    data_profile,
+    state_of,
+)
+from belimo_cloud.cli.progress import Step, working
 from belimo_cloud.cli.render import note
 from belimo_cloud.cli.sources import Selection, Source, load, require_samples
+
+if TYPE_CHECKING:
+    from belimo_cloud.analysis import CounterPolicy
 
 __all__ = ["Kind", "register"]
 
@@ -48,7 +67,11 @@ class Direction(StrEnum):
 
 
 COUNTERS = ("Heating_E_J", "Cooling_E_J")
-HYDRONICS = ("DeltaT_K", "RelFlow_Fb_Rel2Vmax", "SpDeltaT_applied_K")
+# dT and flow as bucket averages, like the report: a last sample per bucket is one moment of
+# a valve that modulates. The setpoint is a setting, read as the bucket's last value.
+AVERAGED = ("DeltaT_K", "RelFlow_Fb_Rel2Vmax")
+SETPOINT = ("SpDeltaT_applied_K",)
+HYDRONICS = AVERAGED + SETPOINT
 
 
 def plot(  # noqa: PLR0917
@@ -57,7 +80,8 @@ def plot(  # noqa: PLR0917
     output: Annotated[Path, typer.Option("--output", "-o", help="The figure file: .png or .svg.")],
     store: StoreReadOption = None,
     search: SearchOption = None,
-    profile: ProfileOption = None,
+    dataprofile: DataProfileOption = None,
+    old_profile: LegacyProfileOption = None,
     device: DeviceOption = None,
     start: FromOption = None,
     end: ToOption = None,
@@ -67,12 +91,17 @@ def plot(  # noqa: PLR0917
     direction: Annotated[
         Direction, typer.Option(case_sensitive=False, help="Heating or cooling energy.")
     ] = Direction.heating,
-    tz: TzOption = "Europe/Zurich",
+    tz: TzOption = DEFAULT_TZ,
+    max_power: MaxPowerOption = None,
+    spread_gaps: SpreadGapsOption = False,
+    reset_policy: ResetPolicyOption = ResetChoice.rate,
+    rollover: RolloverOption = None,
 ) -> None:
     """Draw a figure: consumption bars, stacked consumption, hourly heatmap, dT vs flow, fleet.
 
     Energy figures show one direction (--direction), never heating and cooling added up; on
-    a fleet's bars only the share of the devices carrying a flag is marked. Dates without a
+    a fleet's bars only the share of the devices carrying a flag is marked. Counters are read
+    as by `belimo energy` (same options); dT and flow are hourly averages. Dates without a
     zone are local times in --tz.
     """
     from belimo_cloud.plot import save
@@ -81,30 +110,57 @@ def plot(  # noqa: PLR0917
         raise CommandError(f"-o: {output.name!r} is not a .png or .svg file name")
     st = state_of(ctx)
     check_tz(tz)
+    policy = policy_from_options(max_power, spread_gaps, reset_policy, rollover)
     begin, stop = period_range(
         start, end, DEFAULT_SPAN[by.value], from_store=store is not None, tz=tz
     )
     names: tuple[str, ...] = {Kind.fleet: (), Kind.dt_flow: HYDRONICS}.get(kind, COUNTERS)
     selection = Selection(
         search=search,
-        profile=profile,
+        profile=data_profile(dataprofile, old_profile),
         device_ids=tuple(device or ()),
         names=names,
         start=begin,
         end=stop,
     )
-    source = load(st, selection, store)
-    if kind is Kind.fleet:
-        figure = _fleet(source)
-    elif kind is Kind.dt_flow:
-        figure = _dt_flow(source)
-    else:
-        freq = "h" if kind is Kind.heatmap else FREQ[by.value]
-        figure = _energy(
-            kind, source, direction=direction.value, freq=freq, tz=tz, begin=begin, stop=stop
-        )
-    path = save(figure, output)
+    with working(f"Drawing the {kind.value} figure") as step:
+        if kind is Kind.fleet:
+            figure = _fleet(load(st, selection, store, step=step))
+        elif kind is Kind.dt_flow:
+            figure = _dt_flow(_averaged_source(st, selection, store, step))
+        else:
+            freq = "h" if kind is Kind.heatmap else FREQ[by.value]
+            source = load(st, selection, store, step=step)
+            step("reading the counters")
+            figure = _energy(
+                kind,
+                source,
+                direction=direction.value,
+                freq=freq,
+                tz=tz,
+                span=(begin, stop),
+                policy=policy,
+            )
+        path = save(figure, output)
     note(f"wrote the {kind.value} figure to {path}")
+
+
+def _averaged_source(state: State, selection: Selection, store: Path | None, step: Step) -> Source:
+    """dT and flow as ``avg`` buckets (from a store: where synced), the setpoint as ``last``."""
+    from dataclasses import replace
+
+    from belimo_cloud.cli.report_cmd import report_samples, store_samples
+
+    if store is not None:
+        source, samples = store_samples(
+            store, selection, state, step=step, last=SETPOINT, averaged=AVERAGED
+        )
+    else:
+        with state.client() as client:
+            source, samples = report_samples(
+                client, selection, step=step, last=SETPOINT, averaged=AVERAGED
+            )
+    return replace(source, samples=samples.drop(columns="aggregation"))
 
 
 def _energy(
@@ -114,16 +170,23 @@ def _energy(
     direction: str,
     freq: str,
     tz: str,
-    begin: datetime | None,
-    stop: datetime | None,
+    span: tuple[datetime | None, datetime | None],
+    policy: CounterPolicy,
 ) -> Any:
     from belimo_cloud.analysis.fleet import energy_by_device, fleet_periods, named_samples
     from belimo_cloud.plot import calendar_heatmap, consumption_bars, stacked_consumption
 
     require_samples(source, COUNTERS)
     named = named_samples(source.samples, source.catalogue, source.devices)
+    begin, stop = span
     energy = energy_by_device(
-        named, freq=freq, tz=tz, start=begin, end=stop, resolution=source.resolution
+        named,
+        freq=freq,
+        tz=tz,
+        start=begin,
+        end=stop,
+        resolution=source.resolution,
+        policy=policy,
     )
     energy = energy[energy["direction"] == direction]
     if energy.empty:

@@ -2,34 +2,61 @@
 
 from __future__ import annotations
 
+import inspect
+import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from belimo_cloud.cli.counter_options import (
+    MaxPowerOption,
+    ResetChoice,
+    ResetPolicyOption,
+    RolloverOption,
+    SpreadGapsOption,
+    policy_from_options,
+)
 from belimo_cloud.cli.energy_cmd import (
     DEFAULT_SPAN,
     DeviceOption,
-    ProfileOption,
     SearchOption,
     StoreReadOption,
-    TzOption,
     check_tz,
     period_range,
 )
-from belimo_cloud.cli.history import FromOption, ToOption
-from belimo_cloud.cli.options import State, state_of
-from belimo_cloud.cli.render import note
+from belimo_cloud.cli.options import (
+    DEFAULT_TZ,
+    DataProfileOption,
+    FromOption,
+    LegacyProfileOption,
+    State,
+    ToOption,
+    TzOption,
+    data_profile,
+    state_of,
+)
+from belimo_cloud.cli.progress import Step, working
+from belimo_cloud.cli.render import note, warn
 from belimo_cloud.cli.sources import Selection, Source, from_client, load
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from belimo_cloud.analysis import CounterPolicy
     from belimo_cloud.client import Client
 
-__all__ = ["AVERAGED", "COUNTERS", "REPORT_NAMES", "register", "report_samples"]
+__all__ = [
+    "AVERAGED",
+    "COUNTERS",
+    "REPORT_NAMES",
+    "register",
+    "report_samples",
+    "store_samples",
+]
 
 # What the report reads of each Energy Valve (by default.name). Counters are read as the last
 # reading of each bucket; flow, temperatures and power as the bucket's average, so that the
@@ -47,6 +74,10 @@ AVERAGED = (
 REPORT_NAMES = COUNTERS + AVERAGED
 
 
+def _quiet(_text: str) -> None:
+    return None
+
+
 def _no_rows() -> pd.DataFrame:
     import pandas as pd
 
@@ -55,10 +86,10 @@ def _no_rows() -> pd.DataFrame:
     return empty_long_frame().assign(aggregation=pd.Series(dtype="object"))
 
 
-def _averaged_ids(source: Source) -> dict[str, list[str]]:
-    """Per device, the datapoint ids of the averaged quantities in its profile."""
+def _averaged_ids(source: Source, names: Sequence[str]) -> dict[str, list[str]]:
+    """Per device, the datapoint ids of the averaged quantities ``names`` in its profile."""
     cat = source.catalogue
-    wanted = cat[cat["name"].isin(AVERAGED)]
+    wanted = cat[cat["name"].isin(list(names))]
     if wanted.empty or source.devices.empty:
         return {}
     profiles = source.devices.set_index("device_id")["dataprofile"].to_dict()
@@ -70,36 +101,60 @@ def _averaged_ids(source: Source) -> dict[str, list[str]]:
     return out
 
 
-def report_samples(client: Client, selection: Selection) -> tuple[Source, pd.DataFrame]:
-    """The report's data from the API: counters as ``last`` buckets, the rest as ``avg``.
+def report_samples(
+    client: Client,
+    selection: Selection,
+    *,
+    step: Step | None = None,
+    last: Sequence[str] = COUNTERS,
+    averaged: Sequence[str] = AVERAGED,
+) -> tuple[Source, pd.DataFrame]:
+    """The report's data from the API: ``last`` names as last buckets, ``averaged`` as ``avg``.
 
-    Returns the counters' source (devices, catalogue, resolution) and all samples with an
-    ``aggregation`` column, ready for :func:`belimo_cloud.report.write_report`.
+    Returns the source of the ``last`` names (devices, catalogue, resolution) and all samples
+    with an ``aggregation`` column, ready for :func:`belimo_cloud.report.write_report`.
+    ``step`` (e.g. the one `cli.progress.working` yields) hears the progress. ``last`` must
+    name at least one datapoint: the catalogue comes with it.
     """
     import pandas as pd
 
-    source = from_client(client, replace(selection, names=COUNTERS))
-    step, start, end = source.resolution, selection.start, selection.end
-    jobs = list(_averaged_ids(source).items())
+    tell = step or _quiet
+    source = from_client(client, replace(selection, names=tuple(last)), step=tell)
+    size, start, end = source.resolution, selection.start, selection.end
+    jobs = list(_averaged_ids(source, averaged).items())
     parts = [source.samples.assign(aggregation="last")]
-    if jobs and start is not None and end is not None and step is not None:
+    if jobs and start is not None and end is not None and size is not None:
+        done = [0]
+        lock = threading.Lock()
 
         def fetch(job: tuple[str, list[str]]) -> pd.DataFrame:
-            return client.history.timeseries(
-                job[0], job[1], start - step, end + step, resolution=step, aggregation="avg"
+            part = client.history.timeseries(
+                job[0], job[1], start - size, end + size, resolution=size, aggregation="avg"
             )
+            with lock:
+                done[0] += 1
+                tell(f"averages of device {done[0]}/{len(jobs)}")
+            return part
 
         with ThreadPoolExecutor(max_workers=max(1, client.settings.max_workers)) as pool:
             parts += [p.assign(aggregation="avg") for p in pool.map(fetch, jobs)]
     return source, pd.concat(parts, ignore_index=True)
 
 
-def _store_samples(path: Path, selection: Selection, state: State) -> tuple[Source, pd.DataFrame]:
-    """The report's data from the store: counters as ``last``, the rest ``avg`` where synced."""
+def store_samples(
+    path: Path,
+    selection: Selection,
+    state: State,
+    *,
+    step: Step | None = None,
+    last: Sequence[str] = COUNTERS,
+    averaged: Sequence[str] = AVERAGED,
+) -> tuple[Source, pd.DataFrame]:
+    """:func:`report_samples` from a store: ``averaged`` names as ``avg`` where synced."""
     import pandas as pd
 
-    source = load(state, replace(selection, names=COUNTERS), path)
-    ids = _averaged_ids(source)
+    source = load(state, replace(selection, names=tuple(last)), path, step=step)
+    ids = _averaged_ids(source, averaged)
     datapoints = sorted({d for dps in ids.values() for d in dps})
     averages = _averages_from_store(path, list(ids), datapoints, selection) if ids else _no_rows()
     samples = pd.concat([source.samples.assign(aggregation="last"), averages], ignore_index=True)
@@ -146,51 +201,77 @@ def report(  # noqa: PLR0917
     ),
     store: StoreReadOption = None,
     search: SearchOption = None,
-    profile: ProfileOption = None,
+    dataprofile: DataProfileOption = None,
+    old_profile: LegacyProfileOption = None,
     device: DeviceOption = None,
     start: FromOption = None,
     end: ToOption = None,
-    tz: TzOption = "Europe/Zurich",
+    tz: TzOption = DEFAULT_TZ,
     title: Annotated[str | None, typer.Option(help="The report's title.")] = None,
+    max_power: MaxPowerOption = None,
+    spread_gaps: SpreadGapsOption = False,
+    reset_policy: ResetPolicyOption = ResetChoice.rate,
+    rollover: RolloverOption = None,
 ) -> None:
     """Write an HTML report: fleet status, consumption, data quality and hydronic findings.
 
     Heating and cooling are reported apart; every finding (gap, outage, meter replacement,
     low dT, flow at Vmax, offline) comes with its dates and a recommendation. Dates without a
-    zone are local times in --tz.
+    zone are local times in --tz. Counters are read as by `belimo energy` (same options).
     """
     from belimo_cloud.report import write_report
 
     st = state_of(ctx)
     check_tz(tz)
+    policy = policy_from_options(max_power, spread_gaps, reset_policy, rollover)
     begin, stop = period_range(
         start, end, DEFAULT_SPAN["month"], from_store=store is not None, tz=tz
     )
     selection = Selection(
         search=search,
-        profile=profile,
+        profile=data_profile(dataprofile, old_profile),
         device_ids=tuple(device or ()),
         names=REPORT_NAMES,
         start=begin,
         end=stop,
     )
-    if store is not None:
-        source, samples = _store_samples(store, selection, st)
-    else:
-        with st.client() as client:
-            source, samples = report_samples(client, selection)
-    path = write_report(
-        output,
-        source.devices,
-        source.catalogue,
-        samples,
-        start=begin,
-        end=stop,
-        tz=tz,
-        title=title,
-        resolution=source.resolution,
-    )
+    with working("Writing the report") as step:
+        if store is not None:
+            source, samples = store_samples(store, selection, st, step=step)
+        else:
+            with st.client() as client:
+                source, samples = report_samples(client, selection, step=step)
+        step("analysing")
+        path = write_report(
+            output,
+            source.devices,
+            source.catalogue,
+            samples,
+            start=begin,
+            end=stop,
+            tz=tz,
+            title=title,
+            resolution=source.resolution,
+            **policy_option(policy),
+        )
     note(f"wrote the report on {len(source.devices)} devices to {path}")
+
+
+def policy_option(policy: CounterPolicy) -> dict[str, Any]:
+    """``{"policy": policy}`` for the report builder, if it takes one.
+
+    The report package gains its ``policy=`` keyword separately; until it has it, a policy
+    other than the default cannot be honoured, and the user hears so rather than getting
+    a report that silently read the counters another way.
+    """
+    from belimo_cloud.analysis import CounterPolicy
+    from belimo_cloud.report import build_report
+
+    if "policy" in inspect.signature(build_report).parameters:
+        return {"policy": policy}
+    if policy != CounterPolicy():
+        warn("this version of the report reads counters with the default policy only")
+    return {}
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from belimo_cloud.cli.exit_codes import CommandError
-from belimo_cloud.cli.options import check_range, parse_when
+from belimo_cloud.cli.options import DEFAULT_TZ, TzOption, check_range, parse_when, tz_of
 from belimo_cloud.cli.render import note, say
 
 __all__ = ["DEMO_SITE", "demo_weather", "weather"]
@@ -29,7 +29,7 @@ def demo_weather(
     end: datetime,
     *,
     seed: int = 0,
-    tz: str = "Europe/Zurich",
+    tz: str = DEFAULT_TZ,
     hourly: bool = False,
 ) -> str:
     """The emulator's outdoor temperature [degC] from ``start`` to ``end`` as weather CSV:
@@ -84,20 +84,13 @@ def weather(  # noqa: PLR0917
         Path | None, typer.Option("--output", "-o", help="Write the CSV here (default: stdout).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the demo fleet (as `emulator serve`).")] = 0,
-    tz: Annotated[str, typer.Option("--tz", help="IANA zone of the local days.")] = (
-        "Europe/Zurich"
-    ),
+    tz: TzOption = DEFAULT_TZ,
     hourly: Annotated[
         bool, typer.Option("--hourly", help="Hourly rows (UTC) instead of daily means.")
     ] = False,
 ) -> None:
     """The demo cloud's outdoor temperature (°C) as weather CSV: site,timestamp,temperature."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CommandError(f"--tz: unknown time zone {tz!r}; use e.g. Europe/Zurich") from None
+    tz_of(tz)
     now = datetime.now(UTC)
     begin = parse_when(start, "--from", now=now, tz=tz)
     stop = parse_when(end, "--to", now=now, tz=tz)

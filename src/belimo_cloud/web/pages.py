@@ -18,6 +18,7 @@ from belimo_cloud.report.findings import finding_items
 from belimo_cloud.report.format import local_time
 from belimo_cloud.report.page import Card
 from belimo_cloud.report.sections import build_page
+from belimo_cloud.web.assets import plotly_version
 from belimo_cloud.web.data import Snapshot
 from belimo_cloud.web.fleet_views import device_rows
 
@@ -44,7 +45,7 @@ class PageRenderer:
     @cached_property
     def env(self) -> jinja2.Environment:
         """Dashboard templates first, then the report's (base layout, style, partials)."""
-        return jinja2.Environment(
+        env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(
                 [
                     jinja2.PackageLoader("belimo_cloud.web", "templates"),
@@ -54,6 +55,8 @@ class PageRenderer:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
+        env.globals["plotly_version"] = plotly_version()
+        return env
 
     def _render(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**context)

@@ -169,3 +169,17 @@ def test_the_clock_runs_at_the_set_speed(make_emulator: Callable[..., str]) -> N
     assert later["now"] > frozen["now"]
     error(HTTP.put(f"{url}/_emulator/clock", json={"speed": -2}), 400)
     error(HTTP.put(f"{url}/_emulator/clock", json={"speed": "fast"}), 400)
+
+
+def test_devices_without_the_included_datapoints_send_nothing(
+    make_emulator: Callable[..., str],
+) -> None:
+    url = make_emulator(rate_limit=0, speed=3000.0, heartbeat=0.1)
+    token = login(url)
+    listed = ok(get(url, token, "/devices", limit=100))["data"]
+    gateway = next(d["id"] for d in listed if "gateway" in d["dataprofile"]["entityId"])
+    valve = valves(url, token, 1)[0]
+    body = {"includedDeviceIds": [gateway, valve], "includedDatapointIds": [POWER]}
+    reader = StreamReader(url, offer(url, token, **body)["token"])
+    assert reader.wait_for(lambda r: len(samples(r)) >= 5)
+    assert {device for device, _ in samples(reader)} == {valve}

@@ -89,11 +89,14 @@ class _Stream:
             self.last[device.id] = int(seen.timestamp()) if seen else 0
         self.revision = fleet.changes.revision
 
-    def _event(self, device: DeviceSpec, at: datetime) -> bytes:
+    def _event(self, device: DeviceSpec, at: datetime) -> bytes | None:
+        """The device's event at ``at``; None when it has none of the included datapoints."""
         body = dict(self.state.device_json(device, at))
         if self.datapoints:
             state = body["state"]
             kept = {k: v for k, v in state["datapoints"].items() if k in self.datapoints}
+            if not kept:
+                return None
             body["state"] = {"timestamp": state["timestamp"], "datapoints": kept}
         return b"data:" + _ENCODER.encode({"deviceId": device.id, "device": body}) + b"\n\n"
 
@@ -111,8 +114,11 @@ class _Stream:
             first = max(last + SAMPLE_PERIOD_S, latest - (MAX_BACKLOG - 1) * SAMPLE_PERIOD_S)
             for t in range(first, latest + 1, SAMPLE_PERIOD_S):
                 at = datetime.fromtimestamp(t, tz=UTC)
-                if fleet.last_seen(device, at) == at:  # no sample in a gap
-                    out.append((t, self._event(device, at)))
+                if fleet.last_seen(device, at) != at:
+                    continue  # no sample there (a gap)
+                event = self._event(device, at)
+                if event is not None:
+                    out.append((t, event))
             self.last[device.id] = latest
         out.sort(key=lambda item: item[0])
         events = [event for _, event in out]
@@ -120,7 +126,10 @@ class _Stream:
         if revision != self.revision:
             changed = set(fleet.changes.changed_since(self.revision))
             self.revision = revision
-            events.extend(self._event(d, now) for d in self.devices if d.id in changed)
+            for device in self.devices:
+                event = self._event(device, now) if device.id in changed else None
+                if event is not None:
+                    events.append(event)
         return events
 
 

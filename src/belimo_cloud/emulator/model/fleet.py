@@ -332,8 +332,10 @@ class Fleet:
                 },
             )
         ]
-        for at, _ in software_changes(model.kind, model.commissioned, model.jitter_s):
-            events.append((at, "SOFTWARE_CHANGE", {}))
+        if model.contact == "normal":
+            # A device that never connected took no software update.
+            for at, _ in software_changes(model.kind, model.commissioned, model.jitter_s):
+                events.append((at, "SOFTWARE_CHANGE", {}))
         events.extend(designed.timeline_events(model.faults))
         for change in self.changes.of(device.id):
             values = {dp: _text(v) for dp, v in change.values.items()}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
@@ -12,7 +11,7 @@ import numpy.typing as npt
 
 from belimo_cloud.emulator.model import faults as designed
 from belimo_cloud.emulator.model.build import EV_RELEASES, GW_RELEASES, Built, software_changes
-from belimo_cloud.emulator.model.changes import Change, ChangeLog
+from belimo_cloud.emulator.model.changes import ChangeLog
 from belimo_cloud.emulator.model.counters import DailyBases, day_counters
 from belimo_cloud.emulator.model.faults import (
     PROBLEM_DESCRIPTION,
@@ -21,7 +20,6 @@ from belimo_cloud.emulator.model.faults import (
 )
 from belimo_cloud.emulator.model.layout import DeviceModel, epoch
 from belimo_cloud.emulator.model.physics import (
-    NOMINAL_FLOW,
     SAMPLE_S,
     Signals,
     ValveParams,
@@ -30,15 +28,12 @@ from belimo_cloud.emulator.model.physics import (
 )
 from belimo_cloud.emulator.model.types import DeviceSpec
 from belimo_cloud.emulator.model.weather import DAY_S, EPOCH0, Climate
+from belimo_cloud.emulator.model.written import SETTING_READERS, apply_changes, segments_of
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 HEATING_E, COOLING_E, VOLUME = "evcloud.210", "evcloud.200", "evcloud.220"
-OVERRIDE, SETPOINT, VMAX_REL = "evcloud.30", "evcloud.40", "evcloud.50"
-SETPOINT_APPLIED = "evcloud.190"
-#: Written datapoints the valve physics follows.
-SETTINGS = frozenset({OVERRIDE, SETPOINT, VMAX_REL})
 COUNTERS = frozenset({HEATING_E, COOLING_E, VOLUME})
 
 _SIGNALS = {
@@ -125,7 +120,7 @@ class Sampler:
         if model.valve is not None:
             wanted = [dp for dp in datapoint_ids if dp.startswith("evcloud.")]
             if wanted:
-                segments = _segments(model.valve, changes)
+                segments = segments_of(model.valve, changes)
                 out.update(self._valve(spec.id, model, wanted, times, segments))
         elif any(dp.startswith("gwcloud.") for dp in datapoint_ids):
             out.update(self._gateway(model, times))
@@ -144,7 +139,7 @@ class Sampler:
                 column = np.empty(n, dtype=object)
                 column[:] = [meta[dp]] * n
                 out[dp] = column
-        _apply_changes(changes, times, out)
+        apply_changes(changes, times, out)
         self._mask_unavailable(spec, model, times, now, out)
         return {dp: out[dp] for dp in datapoint_ids}
 
@@ -220,7 +215,7 @@ class Sampler:
             out["evcloud.00009"] = np.zeros(n)
         if "evcloud.10" in wanted:
             out["evcloud.10"] = np.full(n, float(valve.dn))
-        for dp, read in _SETTING_READERS.items():
+        for dp, read in SETTING_READERS.items():
             if dp in wanted:
                 column = np.full(n, read(valve))
                 for start, params in segments:
@@ -323,62 +318,6 @@ class Sampler:
         if missing.any():
             for column in out.values():
                 column[missing] = np.nan if column.dtype.kind == "f" else None
-
-
-def _sp_dt(p: ValveParams) -> float:
-    return p.sp_dt
-
-
-def _vmax_rel(p: ValveParams) -> float:
-    return p.vmax * 100.0 / NOMINAL_FLOW[p.dn]
-
-
-def _override(p: ValveParams) -> float:
-    return float(p.override)
-
-
-#: What each written valve setting reads, in raw units, from the valve's parameters.
-_SETTING_READERS: dict[str, Callable[[ValveParams], float]] = {
-    SETPOINT: _sp_dt,
-    SETPOINT_APPLIED: _sp_dt,
-    VMAX_REL: _vmax_rel,
-    OVERRIDE: _override,
-}
-
-
-def _segments(valve: ValveParams, changes: list[Change]) -> list[tuple[int, ValveParams]]:
-    """(effective time, parameters) of the valve after each write of a physics setting."""
-    segments: list[tuple[int, ValveParams]] = []
-    params = valve
-    for change in changes:
-        values = change.values
-        if SETTINGS.isdisjoint(values):
-            continue
-        if SETPOINT in values:
-            params = replace(params, sp_dt=float(values[SETPOINT]))
-        if VMAX_REL in values:
-            params = replace(params, vmax=float(values[VMAX_REL]) / 100.0 * NOMINAL_FLOW[valve.dn])
-        if OVERRIDE in values:
-            params = replace(params, override=int(values[OVERRIDE]))
-        if segments and segments[-1][0] == change.effective:
-            segments[-1] = (change.effective, params)
-        else:
-            segments.append((change.effective, params))
-    return segments
-
-
-def _apply_changes(
-    changes: list[Change], times: IntArray, out: dict[str, npt.NDArray[Any]]
-) -> None:
-    """Written values hold from their effective sample on (as the device then reports them)."""
-    for change in changes:
-        after = times >= change.effective
-        if not after.any():
-            continue
-        for dp, value in change.values.items():
-            column = out.get(dp)
-            if column is not None:
-                column[after] = float(value) if column.dtype.kind == "f" else value
 
 
 def last_sample(model: DeviceModel, at: int, now: int) -> int | None:

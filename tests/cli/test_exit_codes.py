@@ -70,5 +70,10 @@ def test_statuses_are_the_documented_ones() -> None:
         "NOT_FOUND": 3,
         "API": 4,
         "NETWORK": 5,
+        "READ_ONLY": 6,
+        "OUT_OF_RANGE": 7,
+        "NO_WRITE_SCOPE": 8,
+        "JOB_FAILED": 9,
+        "JOB_TIMEOUT": 10,
         "INTERRUPTED": 130,
     }

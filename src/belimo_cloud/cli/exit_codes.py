@@ -7,6 +7,11 @@
 3    not found (unknown device, datapoint or profile)
 4    API or server error (5xx, 429 after retries, an answer that is not the API's: HTML, bad JSON)
 5    network error (unreachable, timeout, connection dropped, command budget spent)
+6    write refused: the datapoint is read-only
+7    write refused: the value is outside the datapoint's range, enumeration or type
+8    write not permitted: the account cannot obtain the `public.write` scope (or the API says 403)
+9    the write's job ended FAILURE or CANCELED
+10   the write's job did not end within --timeout
 130  interrupted (Ctrl-C)
 """
 
@@ -14,6 +19,9 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from belimo_cloud.client.jobs import JobTimeout
+from belimo_cloud.client.write_checks import ReadOnlyDatapoint, ValueOutOfRange
+from belimo_cloud.client.writes import WriteNotPermitted
 from belimo_cloud.errors import (
     APIError,
     AuthError,
@@ -42,6 +50,11 @@ class ExitStatus(IntEnum):
     NOT_FOUND = 3
     API = 4
     NETWORK = 5
+    READ_ONLY = 6
+    OUT_OF_RANGE = 7
+    NO_WRITE_SCOPE = 8
+    JOB_FAILED = 9
+    JOB_TIMEOUT = 10
     INTERRUPTED = 130
 
 
@@ -55,6 +68,10 @@ class CommandError(BelimoError):
 
 # Most specific first: the first matching class decides.
 _STATUS_BY_CLASS: tuple[tuple[type[BaseException], ExitStatus], ...] = (
+    (ReadOnlyDatapoint, ExitStatus.READ_ONLY),
+    (ValueOutOfRange, ExitStatus.OUT_OF_RANGE),
+    (WriteNotPermitted, ExitStatus.NO_WRITE_SCOPE),
+    (JobTimeout, ExitStatus.JOB_TIMEOUT),
     (AuthError, ExitStatus.AUTH),
     (NotFound, ExitStatus.NOT_FOUND),
     # The caller's input, refused by the server: fix the command line, not the server.

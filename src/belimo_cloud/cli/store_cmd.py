@@ -95,12 +95,24 @@ def sync(  # noqa: PLR0917
     store: StoreOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
+    follow_: Annotated[
+        bool,
+        typer.Option(
+            "--follow", help="Then keep the store current from the change-stream (Ctrl-C stops)."
+        ),
+    ] = False,
+    duration: Annotated[
+        str | None,
+        typer.Option("--duration", help="With --follow: stop after this long (30s, 5m, 1h)."),
+    ] = None,
 ) -> None:
     """Fetch what the store lacks (plus a settled horizon) for the selected devices.
 
     Without --from, series already stored continue from where they are and new ones get the
     last 30 days; `--from first` fetches each device's whole history. The plan is printed
-    before the first request. Dates without a zone are local time in --tz.
+    before the first request. Dates without a zone are local time in --tz. With --follow
+    the store is then kept current from the change-stream: every change, every reconnect and
+    a schedule trigger an ordinary incremental sync of complete buckets.
     """
     from belimo_cloud.store import Store
     from belimo_cloud.syncer import DEFAULT_SPAN, auto_progress
@@ -118,6 +130,33 @@ def sync(  # noqa: PLR0917
     how = check_aggregation(aggregation)
     chosen_profile = data_profile(dataprofile, old_profile)
     names = tuple(p.strip() for p in datapoints.split(",") if p.strip())
+    if follow_:
+        if stop is not None:
+            raise CommandError("--follow has no end: leave out --to")
+        from belimo_cloud.cli.live_cmd import parse_duration
+        from belimo_cloud.syncer.follow import follow
+
+        seconds = parse_duration(duration)
+        with st.client() as client, Store(store) as target, _unknown_datapoint_is_not_found():
+            followed = follow(
+                client,
+                target,
+                search=search,
+                profile=chosen_profile,
+                state=state.upper() if state else None,
+                device_ids=device or None,
+                datapoints=names,
+                start=begin,
+                resolution=resolution,
+                aggregation=how,
+                duration=seconds,
+                default_span=None if whole else DEFAULT_SPAN,
+                on_sync=lambda r: note(f"synced {r.points} points"),
+            )
+        note(followed.summary())
+        return
+    if duration is not None:
+        raise CommandError("--duration goes with --follow")
     with st.client() as client, Store(store) as target, _unknown_datapoint_is_not_found():
         report = run_sync(
             client,

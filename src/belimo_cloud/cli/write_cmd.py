@@ -12,14 +12,13 @@ Exit statuses beyond exit_codes.py's, one per refusal a user must tell apart:
 from __future__ import annotations
 
 from contextlib import suppress
-from enum import IntEnum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from belimo_cloud.cli import audit
 from belimo_cloud.cli.devices import find_device, profile_of
-from belimo_cloud.cli.exit_codes import CommandError
+from belimo_cloud.cli.exit_codes import CommandError, ExitStatus
 from belimo_cloud.cli.options import FormatOption, OutputOption, state_of
 from belimo_cloud.cli.render import OutputFormat, emit, emit_record, error, note, say
 from belimo_cloud.client.jobs import JobTimeout
@@ -41,14 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["WriteStatus", "jobs", "register", "write"]
 
 
-class WriteStatus(IntEnum):
-    """Exit statuses of `belimo write` and `belimo jobs` beyond the shared ones."""
-
-    READ_ONLY = 6
-    OUT_OF_RANGE = 7
-    NO_WRITE_SCOPE = 8
-    JOB_FAILED = 9
-    JOB_TIMEOUT = 10
+# The write statuses are part of the one exit-status table (exit_codes.py).
+WriteStatus = ExitStatus
 
 
 def _fail(exc: BaseException, status: int) -> NoReturn:

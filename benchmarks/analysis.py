@@ -7,7 +7,12 @@ default CounterPolicy: a plausibility bound derived from each series). Each appr
 its own subprocess on the same synthetic data so that each peak RSS is its own. The machine
 may be shared: the best of ``--repeat`` runs counts, and both sides run under the same load.
 
-    python benchmarks/analysis.py [--series 1000] [--days 365] [--repeat 3] [--json]
+Keys come as the store hands them to an analysis (``--keys store``: UUID device ids and
+datapoint ids as categorical columns, what ``Store.read_batches`` returns), as ``Store.read()``
+returns them (``--keys str``: pandas ``str`` columns backed by Arrow, about 60 bytes a row for
+the two keys alone), or as small integers (``--keys int``).
+
+    python benchmarks/analysis.py [--series 1000] [--days 365] [--repeat 3] [--keys store] [--json]
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from belimo_cloud.analysis import consumption_frame
 
@@ -29,7 +35,7 @@ STEP = pd.Timedelta(minutes=15)
 START = pd.Timestamp("2018-01-01T00:00:00Z")
 
 
-def synthetic(series: int, days: int, seed: int = 0) -> pd.DataFrame:
+def synthetic(series: int, days: int, seed: int = 0, keys: str = "int") -> pd.DataFrame:
     """Long samples (device_id, datapoint_id, timestamp, value [J]) with resets and gaps.
 
     Built a block of series at a time into preallocated arrays, so that building the input
@@ -70,10 +76,23 @@ def synthetic(series: int, days: int, seed: int = 0) -> pd.DataFrame:
     del keep
     timestamp = pd.DatetimeIndex(stamps.view("datetime64[ns]")).tz_localize("UTC")
     del stamps
+    device_ids: Any = device
+    datapoint_ids: Any = np.ones(total, dtype=np.int8)
+    if keys in ("store", "str"):
+        # Device ids are UUIDs in the cloud; the store returns keys from Arrow.
+        names = pa.array([f"{i:08d}-0000-4000-8000-000000000000" for i in range(series)])
+        device_arr: Any = pa.DictionaryArray.from_arrays(pa.array(device), names)
+        dp_arr: Any = pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(total, dtype=np.int32)), pa.array(["evcloud.210"])
+        )
+        if keys == "str":
+            device_arr, dp_arr = device_arr.dictionary_decode(), dp_arr.dictionary_decode()
+        device_ids = pd.Series(device_arr.to_pandas(), copy=False)
+        datapoint_ids = pd.Series(dp_arr.to_pandas(), copy=False)
     return pd.DataFrame(
         {
-            "device_id": device,
-            "datapoint_id": np.ones(total, dtype=np.int8),
+            "device_id": device_ids,
+            "datapoint_id": datapoint_ids,
             "timestamp": timestamp,
             "value": values,
         },
@@ -98,8 +117,8 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
-def child(mode: str, series: int, days: int, repeat: int) -> dict[str, Any]:
-    frame = synthetic(series, days)
+def child(mode: str, series: int, days: int, repeat: int, keys: str) -> dict[str, Any]:
+    frame = synthetic(series, days, keys=keys)
     points = len(frame)
     rss_data = _peak_rss_mb()
     # Best of ``repeat`` runs: the machine is shared, the minimum is the least disturbed run.
@@ -122,7 +141,7 @@ def child(mode: str, series: int, days: int, repeat: int) -> dict[str, Any]:
     }
 
 
-def measure(mode: str, series: int, days: int, repeat: int) -> dict[str, Any]:
+def measure(mode: str, series: int, days: int, repeat: int, keys: str) -> dict[str, Any]:
     out = subprocess.run(
         [
             sys.executable,
@@ -135,6 +154,8 @@ def measure(mode: str, series: int, days: int, repeat: int) -> dict[str, Any]:
             str(days),
             "--repeat",
             str(repeat),
+            "--keys",
+            keys,
         ],
         check=True,
         capture_output=True,
@@ -149,16 +170,24 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repeat", type=int, default=3, help="runs per approach (best counts)")
+    parser.add_argument(
+        "--keys",
+        choices=["store", "str", "int"],
+        default="store",
+        help="keys as Store.read_batches returns them (categorical), as Store.read() does "
+        "(Arrow strings), or integers",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--child", choices=["ours", "tutorial"])
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.series, args.days, args.repeat)))
+        print(json.dumps(child(args.child, args.series, args.days, args.repeat, args.keys)))
         return
-    ours = measure("ours", args.series, args.days, args.repeat)
-    tutorial = measure("tutorial", args.series, args.days, args.repeat)
+    ours = measure("ours", args.series, args.days, args.repeat, args.keys)
+    tutorial = measure("tutorial", args.series, args.days, args.repeat, args.keys)
     report = {
         "points": ours["points"],
+        "keys": args.keys,
         "series": args.series,
         "days": args.days,
         "seconds": round(ours["seconds"], 3),

@@ -132,7 +132,13 @@ def test_batches_never_split_a_series_or_device(tmp_path: Path, by: str) -> None
             write(store, chunk(device, ["x", "y"], T0, 8), device, ["x", "y"], 8)
         batches = list(store.read_batches(by=by, max_rows=20))  # type: ignore[arg-type]
         whole = store.read()
-        pd.testing.assert_frame_equal(pd.concat(batches, ignore_index=True), whole)
+        keys = ["device_id", "datapoint_id", "resolution", "aggregation"]
+        for batch in batches:
+            assert all(isinstance(batch[k].dtype, pd.CategoricalDtype) for k in keys)
+        joined = pd.concat(batches, ignore_index=True).astype(
+            dict.fromkeys(keys, whole["device_id"].dtype)
+        )
+        pd.testing.assert_frame_equal(joined, whole)
         unit = ["device_id"] if by == "device" else ["device_id", "datapoint_id"]
         seen: set[tuple[str, ...]] = set()
         for batch in batches:

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from belimo_cloud.analysis.counters import (
     GAP,
@@ -72,6 +74,9 @@ def _ns(values: Any) -> I64:
 
 
 def _floats(values: Any) -> F64:
+    if isinstance(values, pd.Series) and values.dtype == np.float64:
+        # The common case: a view of the column, no 8 bytes a row copied.
+        return np.asarray(values.to_numpy(), dtype=np.float64)
     try:
         return np.asarray(pd.Series(values).to_numpy(dtype=np.float64, na_value=np.nan), np.float64)
     except (ValueError, TypeError) as exc:
@@ -87,10 +92,12 @@ def _order_ok(t: I64, starts: I64) -> tuple[bool, bool]:
         hi = min(lo + _BLOCK, len(t) - 1)
         a, b = t[lo:hi], t[lo + 1 : hi + 1]
         inner = ~first[lo + 1 : hi + 1]
+        # One pass in the usual case (strictly increasing); the rare other case looks again.
+        if not bool(((b <= a) & inner).any()):
+            continue
         if bool(((b < a) & inner).any()):
             return False, False
-        if strict and bool(((b == a) & inner).any()):
-            strict = False
+        strict = False
     return strict, weak
 
 
@@ -105,6 +112,34 @@ def _sort_groups(codes: npt.NDArray[np.intp], t: I64, v: F64, n_groups: int) -> 
         codes, t, v = codes[keep], t[keep], v[keep]
     starts = np.searchsorted(codes, np.arange(n_groups + 1)).astype(np.int64)
     return Prepared(keys=pd.DataFrame(), starts=starts, t=t, v=v)
+
+
+def _key_changes(column: pd.Series[Any]) -> npt.NDArray[np.bool_]:
+    """Where each row's key differs from the previous row's (length n - 1), without Python.
+
+    Keys compare as integers when they can: categorical codes, Arrow strings (as the store
+    returns them) compared in Arrow, numbers as they are. Only plain object columns fall back
+    to comparing Python objects one by one.
+    """
+    arr = column.array
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        return np.asarray(codes[1:] != codes[:-1])
+    arrow = getattr(arr, "_pa_array", None)
+    if isinstance(arrow, pa.ChunkedArray):
+        # Arrow-backed keys (pandas' str dtype): one C++ pass, no Python objects created.
+        whole = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+        n = len(whole)
+        differ = pc.not_equal(whole.slice(1), whole.slice(0, n - 1))
+        # A null key next to a value, or two nulls: nulls form their own group, like NaN.
+        nulls = pc.is_null(whole)
+        if nulls.null_count or bool(pc.any(nulls).as_py()):
+            na = nulls.to_numpy(zero_copy_only=False)
+            out = pc.fill_null(differ, False).to_numpy(zero_copy_only=False)
+            return np.asarray(out | (na[1:] != na[:-1]))
+        return np.asarray(differ.to_numpy(zero_copy_only=False))
+    raw = column.to_numpy()
+    return np.asarray(raw[1:] != raw[:-1])
 
 
 def prepare_series(series: pd.Series[Any]) -> Prepared:
@@ -128,15 +163,9 @@ def prepare_frame(samples: pd.DataFrame, by: Sequence[str], time: str, value: st
     change = np.zeros(n, dtype=bool)
     if n:
         change[0] = True
-    for col in by:
-        arr = samples[col]
-        raw = (
-            arr.cat.codes.to_numpy()
-            if isinstance(arr.dtype, pd.CategoricalDtype)
-            else arr.to_numpy()
-        )
-        if n > 1:
-            change[1:] |= raw[1:] != raw[:-1]
+    if n > 1:
+        for col in by:
+            change[1:] |= _key_changes(samples[col])
     run_starts = np.flatnonzero(change)
     keys = samples[by].iloc[run_starts].reset_index(drop=True)
     if not keys.duplicated().any():
@@ -217,6 +246,8 @@ def bin_periods(
     bt = bounds[bj]
     k = np.empty(len(bt), dtype=np.int64)
     pos = 0
+    # One search per group: its boundaries are sorted and its readings contiguous, so each
+    # search stays in cache (measured faster than one vectorised search over all groups).
     for g, cnt in zip(groups.tolist(), (n_per + 1).tolist(), strict=True):
         lo, hi = int(sc.lo[g]), int(sc.hi[g])
         k[pos : pos + cnt] = (

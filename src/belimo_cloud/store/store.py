@@ -181,7 +181,8 @@ class Store:
 
         Each batch holds at most ``max_rows`` rows unless one series (or device) alone is
         larger; no series is ever split across batches, so each batch can be analysed on its
-        own and memory stays bounded whatever the store holds.
+        own and memory stays bounded whatever the store holds. Columns as in ``read()``, but
+        the key columns (device_id, datapoint_id, resolution, aggregation) are categorical.
         """
         where, params = reader.sample_filter(
             device_ids, datapoint_ids, start, end, resolution, aggregation

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -24,5 +25,11 @@ def test_demo_writes_the_figure(run_belimo: Run, tmp_path: Path) -> None:
     assert "Heating_E_J" in result.stdout
     assert str(figure.resolve()) in result.stdout
     report = out / "report.html"
-    assert report.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+    text = report.read_text(encoding="utf-8")
+    assert text.lstrip().lower().startswith("<!doctype html")
+    # The report's energy check integrated hourly average power, as `belimo report` does.
+    valves = re.search(r'<table data-table="valves">(.*?)</table>', text, re.S)
+    assert valves is not None
+    assert "<td>avg</td>" in valves.group(1)
+    assert "<td>last</td>" not in valves.group(1)
     assert str(report.resolve()) in result.stdout

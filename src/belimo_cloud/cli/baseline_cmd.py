@@ -216,6 +216,7 @@ def baseline(  # noqa: PLR0917
 
     st = state_of(ctx)
     tz_of(tz)
+    profile = data_profile(dataprofile, old_profile)
     if not 0.0 < confidence < 1.0:
         raise CommandError("--confidence must be between 0 and 1, e.g. 0.95")
     base = parse_period(baseline_period, "--baseline", tz=tz)
@@ -231,7 +232,7 @@ def baseline(  # noqa: PLR0917
     )
     selection = Selection(
         search=search,
-        profile=data_profile(dataprofile, old_profile),
+        profile=profile,
         device_ids=tuple(device or ()),
         start=start.to_pydatetime(),
         end=end.to_pydatetime(),

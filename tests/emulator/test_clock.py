@@ -40,3 +40,12 @@ def test_reconfiguring_restarts_only_on_a_change() -> None:
     assert clock.wall_origin == wall0
     clock.configure(START, None)
     assert clock.speed == 0 and clock.now() == START
+
+
+def test_restart_starts_again_from_the_start() -> None:
+    clock = FleetClock(START, 1e6)
+    before = clock.wall_origin
+    clock.restart()
+    assert clock.wall_origin >= before
+    assert clock.at_wall(clock.wall_origin) == START
+    assert clock.speed == 1e6

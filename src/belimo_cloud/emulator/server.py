@@ -108,15 +108,21 @@ def serve(options: EmulatorOptions, *, host: str = "127.0.0.1", port: int = 8765
     if callable(warm):
         # Integrate the counters up to now before listening, so the first request is fast.
         warm(state.now())
+    # The fleet clock starts when the server listens, not before the warm-up above.
+    state.backend.clock.restart()
     server = _server(app, foreground=True)
     sock = _bind(host, port)
     url = _base_url(host, sock)
+    clock = state.backend.clock
+    moving = "frozen" if clock.speed == 0 else f"running at {clock.speed:g}x real time"
     print(
         f"Belimo Cloud emulator listening on {url}\n"
         f"  token URL  {url}/oauth/token\n"
         f"  API        {url}/api/v3\n"
+        f"  fleet clock {state.now().isoformat().replace('+00:00', 'Z')} ({moving})\n"
         "  demo login: client __ClientIDPlaceHolder__ / __ClientSecretPlaceHolder__, "
-        "user __UserPlaceHolder__ / __PasswordPlaceHolder__\n"
+        "user __UserPlaceHolder__ / __PasswordPlaceHolder__ "
+        "(ask for scope public.write to write)\n"
         "Press Ctrl-C to stop.",
         flush=True,
     )

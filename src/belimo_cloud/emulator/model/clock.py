@@ -40,6 +40,14 @@ class FleetClock:
             self._origin = _utc(start) if start is not None else datetime.now(UTC)
             self._speed = (0.0 if start is not None else 1.0) if speed is None else speed
 
+    def restart(self) -> None:
+        """Start again from the configured start (or the wall clock's now) at this moment."""
+        with self._lock:
+            key = self._key
+            self._key = None
+        if key is not None:
+            self.configure(*key)
+
     @property
     def speed(self) -> float:
         """Fleet seconds per real second (0: frozen)."""

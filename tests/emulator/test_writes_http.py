@@ -222,3 +222,15 @@ def test_tenants_cannot_see_each_others_jobs_or_write_their_devices(
     cancel = HTTP.put(f"{url}/api/v3/jobs/{job['id']}/state", content=b"CANCELED", headers=headers)
     error(cancel, 404, "not_found")
     error(get(url, token, "/jobs/unknown"), 404, "not_found")
+
+
+def test_reset_forgets_jobs_and_written_values(cloud: dict[str, Any]) -> None:
+    url, token, valve = cloud["url"], cloud["token"], cloud["valve"]
+    before = ok(get(url, token, f"/devices/{valve}/data"))["datapoints"][SETPOINT]["value"]
+    job = ok(post(url, token, f"/devices/{valve}/data", {"datapoints": {SETPOINT: 29.0}}))
+    assert wait_job(url, token, job["id"])["state"] == "SUCCESS"
+    ok(HTTP.post(f"{url}/_emulator/reset"))
+    assert jobs_of(url) == []
+    fresh = write_token(url)  # reset forgets tokens too
+    after = ok(get(url, fresh, f"/devices/{valve}/data"))["datapoints"][SETPOINT]["value"]
+    assert after == before != 29.0

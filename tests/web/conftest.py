@@ -51,6 +51,7 @@ def store_path(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def store_data(store_path: Path) -> StoreData:
     """The store's snapshot, loaded once for the whole session."""
+    pytest.importorskip("plotly", reason="the dashboard needs Plotly: pip install '.[web]'")
     data = StoreData(store_path)
     data.snapshot()
     return data

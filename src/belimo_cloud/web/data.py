@@ -13,12 +13,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from belimo_cloud.analysis.fleet import named_samples
-from belimo_cloud.errors import StoreError
 from belimo_cloud.report.content import ReportData, analyse
 from belimo_cloud.store import Store
 
@@ -96,36 +97,52 @@ class Snapshot:
         return str(name) if isinstance(name, str) and name else device_id
 
 
+def _codes(column: pd.Series[Any]) -> tuple[npt.NDArray[np.int64], pd.Index[Any]]:
+    codes, uniques = pd.factorize(column)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
 def finest(named: pd.DataFrame) -> pd.DataFrame:
     """Per device and name, the rows of the finest resolution; ``avg`` buckets preferred for
     hydronic quantities and never used for counters (their energy is a difference of levels).
     """
     if named.empty:
         return named
-    seconds = pd.to_timedelta(named["resolution"].astype(str)).dt.total_seconds()
-    is_counter = named["name"].isin(list(COUNTERS)).to_numpy()
-    is_avg = (named["aggregation"].astype(str) == "avg").to_numpy()
-    usable = ~(is_counter & is_avg)
-    frame = named[usable].assign(_s=seconds[usable], _avg=is_avg[usable])
-    keys = ["device_id", "name"]
-    best = frame.groupby(keys, sort=False)["_s"].transform("min")
-    frame = frame[frame["_s"] == best]
-    has_avg = frame.groupby(keys, sort=False)["_avg"].transform("any")
-    frame = frame[frame["_avg"] | ~has_avg.astype(bool)]
-    frame = frame.drop_duplicates(["device_id", "name", "timestamp"], keep="first")
-    return frame.drop(columns=["_s", "_avg"]).sort_values(
-        ["device_id", "name", "timestamp"], kind="stable"
-    )
+    # Decide per series (a few hundred), then select rows by code: no string work per row.
+    dev, _ = _codes(named["device_id"])
+    name, names = _codes(named["name"])
+    res, resolutions = _codes(named["resolution"].astype(str))
+    agg, aggregations = _codes(named["aggregation"].astype(str))
+    res_s = np.array([pd.Timedelta(r).total_seconds() for r in resolutions], dtype=np.float64)
+    is_avg_code = np.array([a == "avg" for a in aggregations], dtype=bool)
+    counter_code = np.array([n in COUNTERS for n in names], dtype=bool)
+    series = dev * (len(names) + 1) + name
+    usable = ~(counter_code[name] & is_avg_code[agg])
+    table = pd.DataFrame(
+        {"series": series[usable], "s": res_s[res[usable]], "avg": is_avg_code[agg[usable]]}
+    ).drop_duplicates()
+    best_s = table.groupby("series")["s"].min()
+    table = table[table["s"].to_numpy() == best_s.reindex(table["series"]).to_numpy()]
+    has_avg = table.groupby("series")["avg"].any()
+    table = table[table["avg"].to_numpy() | ~has_avg.reindex(table["series"]).to_numpy()]
+    wanted = set(zip(table["series"], table["s"], table["avg"], strict=True))
+    row_key = pd.MultiIndex.from_arrays([series, res_s[res], is_avg_code[agg]])
+    keep = usable & row_key.isin(list(wanted))
+    frame = pd.DataFrame(named[keep]).sort_values(["device_id", "name", "timestamp"], kind="stable")
+    return pd.DataFrame(frame.drop_duplicates(["device_id", "name", "timestamp"], keep="first"))
 
 
 def _fleet_rows(named: pd.DataFrame) -> tuple[pd.DataFrame, pd.Timedelta | None]:
     """The rows at the resolution most series share, for the fleet's analysis."""
     if named.empty:
         return named, None
-    counts = named.drop_duplicates(["device_id", "name", "resolution"])["resolution"]
-    common = str(counts.value_counts().index[0])
-    rows = named[named["resolution"].astype(str) == common]
-    return rows, pd.Timedelta(common)
+    dev, _ = _codes(named["device_id"])
+    name, names = _codes(named["name"])
+    res, resolutions = _codes(named["resolution"].astype(str))
+    series = (dev * (len(names) + 1) + name) * (len(resolutions) + 1) + res
+    per_series = pd.Series(res).groupby(series).first()
+    common = int(per_series.value_counts().index[0])
+    return named[res == common], pd.Timedelta(str(resolutions[common]))
 
 
 def load_snapshot(path: Path, *, tz: str) -> Snapshot:
@@ -172,10 +189,11 @@ def _mtime(path: Path) -> float:
 
 
 class StoreData:
-    """The current snapshot of one store, reloaded when its file changes.
+    """The current snapshot of one store, reloaded in the background when its file changes.
 
-    ``recheck`` [s] bounds how often the file's time is looked at. A failed reload keeps the
-    last good snapshot and ``problem`` says why (a writer holding the file, for instance).
+    ``recheck`` [s] bounds how often the file's time is looked at. Requests keep getting the
+    last good snapshot while a new one loads; a failed load (a writer holding the file, for
+    instance) keeps it too, and ``problem`` says why until a later load succeeds.
     """
 
     def __init__(self, path: Path, *, tz: str = "Europe/Zurich", recheck: float = 5.0) -> None:
@@ -186,6 +204,7 @@ class StoreData:
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
+        self._loading: threading.Thread | None = None
 
     def snapshot(self) -> Snapshot:
         """The latest snapshot; the first call loads it (StoreError when it cannot)."""
@@ -195,15 +214,31 @@ class StoreData:
                 self._checked = time.monotonic()
                 return self._snapshot
             now = time.monotonic()
-            if now - self._checked >= self.recheck:
+            if self._loading is None and now - self._checked >= self.recheck:
                 self._checked = now
                 if _mtime(self.path) != self._snapshot.mtime:
-                    self._reload()
+                    self._loading = threading.Thread(
+                        target=self._reload, name="belimo-store-reload", daemon=True
+                    )
+                    self._loading.start()
             return self._snapshot
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a reload under way (tests, benchmarks)."""
+        loading = self._loading
+        if loading is not None:
+            loading.join(timeout)
 
     def _reload(self) -> None:
         try:
-            self._snapshot = load_snapshot(self.path, tz=self.tz)
+            fresh = load_snapshot(self.path, tz=self.tz)
+        except Exception as exc:
+            self.problem = f"showing the data read earlier; the store cannot be read now: {exc}"
+        else:
+            with self._lock:
+                self._snapshot = fresh
             self.problem = ""
-        except StoreError as exc:
-            self.problem = f"showing the data loaded earlier: {exc}"
+        finally:
+            with self._lock:
+                self._checked = time.monotonic()
+                self._loading = None

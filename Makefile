@@ -6,7 +6,7 @@ RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 SRC := src tests benchmarks
 
-.PHONY: demo test lint typecheck imports unit emulator clean
+.PHONY: demo test lint typecheck imports unit emulator clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,17 @@ imports: $(DEV)
 unit: $(DEV)
 	$(BIN)/pytest
 
-test: lint typecheck imports unit
+# The dashboard's browser tests drive Debian's Chromium (Playwright, with the system browser).
+# As root, install it where it is missing; otherwise those tests skip and say how.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Chromium for the browser tests (apt-get install chromium)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "could not install Chromium: the browser tests will skip"; \
+	else echo "no Chromium: the browser tests will skip (as root: apt-get install -y chromium)"; fi
+
+test: lint typecheck imports browser unit
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist

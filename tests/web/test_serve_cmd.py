@@ -99,3 +99,26 @@ def test_belimo_serve_answers_on_loopback(store_path: Path, tmp_path: Path) -> N
     finally:
         child.terminate()
         child.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_the_demo_store_serves_every_page(demo_url: str, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from belimo_cloud.web import ServeConfig, create_app
+    from tests.web.demo_store import demo_client
+
+    path = tmp_path / "demo.duckdb"
+    with demo_client(demo_url) as client:
+        serve_cmd.demo_store(client, path, start="2018-01-01", end="2018-03-01")
+    assert "belimo serve --store" in serve_cmd.open_hint(path)
+    with TestClient(create_app(ServeConfig(store=path)), base_url="http://127.0.0.1:8050") as api:
+        rows = api.get("/api/devices").json()
+        assert len(rows) > 10
+        heating = api.get("/api/fleet/energy?by=day").json()["directions"]["heating"]
+        assert len(heating["period"]) == 31 + 28
+        device = next(r["device_id"] for r in rows if r["kind"] == "heating")
+        assert api.get(f"/devices/{device}").status_code == 200
+        series = api.get(f"/api/devices/{device}/series").json()["series"]
+        assert series["AbsPower_Fb_W"]["points"] == (31 + 28) * 24
+        assert series["T1_remote_K"]["unit"] == "°C"

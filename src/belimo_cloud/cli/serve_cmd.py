@@ -16,7 +16,28 @@ if TYPE_CHECKING:
     from belimo_cloud.client import Client
     from belimo_cloud.web import LiveFeed
 
-__all__ = ["dashboard_url", "register", "serve"]
+__all__ = [
+    "DASHBOARD_AVERAGED",
+    "DASHBOARD_COUNTERS",
+    "dashboard_url",
+    "demo_store",
+    "open_hint",
+    "register",
+    "serve",
+]
+
+#: What the dashboard draws of each valve: counters as the last reading of each bucket ...
+DASHBOARD_COUNTERS = ("Heating_E_J", "Cooling_E_J")
+#: ... and the hydronic quantities as the bucket's average.
+DASHBOARD_AVERAGED = (
+    "AbsPower_Fb_W",
+    "AbsFlow_Fb_m3s",
+    "RelFlow_Fb_Rel2Vmax",
+    "T1_remote_K",
+    "T2_embeded_K",
+    "DeltaT_K",
+    "SpDeltaT_applied_K",
+)
 
 
 def dashboard_url(host: str, port: int, token: bool = False) -> str:
@@ -25,6 +46,47 @@ def dashboard_url(host: str, port: int, token: bool = False) -> str:
     if host in ("0.0.0.0", "::"):
         shown = "127.0.0.1"
     return f"http://{shown}:{port}/" + ("?token=<your --token>" if token else "")
+
+
+def demo_store(
+    client: Client,
+    path: Path,
+    *,
+    start: str,
+    end: str,
+    resolution: str = "1h",
+    profile: str = "energyvalve3",
+) -> Path:
+    """Sync what the dashboard shows into the store at ``path`` (for `belimo demo`).
+
+    Every valve of ``profile`` between ``start`` and ``end`` (local dates): counters as
+    ``last`` and hydronic quantities as ``avg`` buckets of ``resolution``.
+    """
+    from belimo_cloud.store import Store
+    from belimo_cloud.syncer import NullProgress, sync
+
+    with Store(path) as store:
+        for names, aggregation in ((DASHBOARD_COUNTERS, "last"), (DASHBOARD_AVERAGED, "avg")):
+            sync(
+                client,
+                store,
+                profile=profile,
+                datapoints=names,
+                start=start,
+                end=end,
+                resolution=resolution,
+                aggregation=aggregation,
+                progress=NullProgress(),
+            )
+    return path
+
+
+def open_hint(path: Path, port: int = 8050) -> str:
+    """How to open the dashboard on a store (the line `belimo demo` prints)."""
+    return (
+        f"dashboard: belimo serve --store {path}  then open http://127.0.0.1:{port}/ "
+        "(Ctrl-C stops it)"
+    )
 
 
 def _live_feed(state: State, enabled: bool | None) -> tuple[LiveFeed | None, str]:

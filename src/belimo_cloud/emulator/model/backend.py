@@ -33,14 +33,19 @@ class CloudBackend:
 
     def now(self) -> datetime:
         """The fleet clock (follows changes of ``options.now`` and ``options.speed``)."""
-        self.clock.configure(self.options.now, self.options.speed)
+        self._configure()
         return self.clock.now()
+
+    def _configure(self) -> None:
+        self.clock.configure(self.options.now, self.options.speed)
+        # A running clock places the faults relative to now at its start: see Sampler.
+        self.fleet.anchor_faults(None if self.clock.speed == 0 else self.clock.origin)
 
     def advance(self) -> None:
         """Let every open job progress as far as real time allows."""
         if not self.jobs.open_jobs():
             return
-        self.clock.configure(self.options.now, self.options.speed)
+        self._configure()
         self.jobs.advance(
             time.time(),
             max(0.0, self.options.job_delay),

@@ -49,6 +49,11 @@ class FleetClock:
             self.configure(*key)
 
     @property
+    def origin(self) -> datetime:
+        """The fleet time the clock started from."""
+        return self._origin
+
+    @property
     def speed(self) -> float:
         """Fleet seconds per real second (0: frozen)."""
         return self._speed

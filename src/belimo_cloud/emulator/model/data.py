@@ -96,6 +96,7 @@ class Sampler:
     ) -> None:
         self._built = built
         self._changes = changes
+        self.anchor: int | None = None
         self._climate = climate
         self._bases = bases
         self._at_replacement: dict[str, dict[str, float]] = {}
@@ -130,7 +131,7 @@ class Sampler:
             if dp in out:
                 continue
             if dp in {"default.1", "default.2"}:
-                out[dp] = self._health_text(model, dp, times, now)
+                out[dp] = self._health_text(model, dp, times, self.fault_now(now))
             elif dp == "metadata.4":
                 out[dp] = self._software_text(model, times)
             elif numeric[dp]:
@@ -284,6 +285,15 @@ class Sampler:
             "gwcloud.3": 301.15 + 0.3 * climate.outdoor + 0.4 * noise,
         }
 
+    def fault_now(self, now: int) -> int:
+        """The "now" that faults relative to now (offline, warning) are placed against.
+
+        A frozen clock's now; a running clock's start (``anchor``), so that samples already
+        sent never change as the clock runs: the offline device stays silent since 3 days
+        before the start, the warning stays on since 2 days before it.
+        """
+        return now if self.anchor is None else min(now, self.anchor)
+
     def _health_text(
         self, model: DeviceModel, dp: str, times: IntArray, now: int
     ) -> npt.NDArray[Any]:
@@ -312,7 +322,7 @@ class Sampler:
         now: int,
         out: dict[str, npt.NDArray[Any]],
     ) -> None:
-        missing = designed.missing(model.faults, times, now)
+        missing = designed.missing(model.faults, times, self.fault_now(now))
         if model.contact != "normal":
             missing[:] = True
         if missing.any():
@@ -320,12 +330,15 @@ class Sampler:
                 column[missing] = np.nan if column.dtype.kind == "f" else None
 
 
-def last_sample(model: DeviceModel, at: int, now: int) -> int | None:
-    """The latest sample time <= min(at, now) the device sent, or None before its data starts."""
+def last_sample(model: DeviceModel, at: int, now: int, fault_now: int | None = None) -> int | None:
+    """The latest sample time <= min(at, now) the device sent, or None before its data starts.
+
+    ``fault_now`` places the faults relative to now (see Sampler.fault_now); default ``now``.
+    """
     if model.contact != "normal":
         return None
     t = min(at, now)
-    t = designed.last_sent(model.faults, t - t % SAMPLE_S, now)
+    t = designed.last_sent(model.faults, t - t % SAMPLE_S, now if fault_now is None else fault_now)
     return t if t >= EPOCH0 else None
 
 

@@ -182,7 +182,13 @@ class Fleet:
 
     def designed_faults(self, now: datetime) -> list[dict[str, Any]]:
         """DESIGNED_FAULTS of this fleet's seed, with the offline device's times filled in."""
-        return designed_faults(self.seed, now)
+        placed = datetime.fromtimestamp(self._sampler.fault_now(epoch(now)), tz=UTC)
+        return designed_faults(self.seed, placed)
+
+    def anchor_faults(self, start: datetime | None) -> None:
+        """Place the faults relative to now at ``start`` (a running clock's start), or at
+        every reading of a frozen clock (None)."""
+        self._sampler.anchor = None if start is None else epoch(start)
 
     def warm(self, until: datetime) -> None:
         """Integrate every counter up to ``until`` now, so that later requests are fast."""
@@ -190,7 +196,9 @@ class Fleet:
 
     def last_seen(self, device: DeviceSpec, now: datetime) -> datetime | None:
         """When the device last sent data (its latest sample), or None if never."""
-        t = last_sample(self._built.models[device.id], epoch(now), epoch(now))
+        now_s = epoch(now)
+        model = self._built.models[device.id]
+        t = last_sample(model, now_s, now_s, self._sampler.fault_now(now_s))
         return None if t is None else datetime.fromtimestamp(t, tz=UTC)
 
     def health(self, device: DeviceSpec, now: datetime) -> dict[str, Any]:
@@ -265,11 +273,12 @@ class Fleet:
         Before the device's first sample: ``{"timestamp": None, "datapoints": {}}``.
         """
         now_s = epoch(now)
-        t = last_sample(self._built.models[device.id], epoch(at), now_s)
+        fault_now = self._sampler.fault_now(now_s)
+        t = last_sample(self._built.models[device.id], epoch(at), now_s, fault_now)
         if t is None:
             return {"timestamp": None, "datapoints": {}}
         model = self._built.models[device.id]
-        problem_since = now_s if designed.warning_since(model.faults, now_s) is not None else 0
+        problem_since = fault_now if designed.of_kind(model.faults, "sensor_error") else 0
         revision = self.changes.device_revision(device.id)
         key = (device.id, t, problem_since, revision)
         cached = self._state_cache.get(key)

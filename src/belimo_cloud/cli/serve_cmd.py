@@ -164,6 +164,7 @@ def serve(  # noqa: PLR0917
     state = state_of(ctx)
     config = ServeConfig(store=path, host=host, port=port, token=token, tz=tz)
     data = StoreData(path, tz=tz)
+    note(f"reading {path} (a year of a fleet takes a few seconds)")
     data.snapshot()  # a broken store fails here, in one line, before anything listens
     feed, live_note = _live_feed(state, live)
     app = create_app(config, live=feed, data=data)

@@ -17,7 +17,8 @@ from belimo_cloud.client.jobs import Jobs
 from belimo_cloud.client.live import Live, backfill_from_history
 from belimo_cloud.client.models import DataProfile
 from belimo_cloud.client.session import Session
-from belimo_cloud.config import Settings, load_settings
+from belimo_cloud.client.tokencache import CacheResult
+from belimo_cloud.config import Settings, load_settings, redact_url
 
 __all__ = ["Client"]
 
@@ -148,13 +149,19 @@ class Client:
         """Requests that reached the server so far (every retry counts)."""
         return self.session.requests_sent
 
-    def login(self) -> None:
-        """Log in now instead of at the first request; InvalidCredentials when refused."""
-        self.session.login()
+    def login(self) -> CacheResult:
+        """Log in now instead of at the first request; InvalidCredentials when refused.
 
-    def logout(self) -> None:
-        """Forget the token, in memory and in this profile's on-disk cache."""
-        self.session.logout()
+        The result says whether the token was saved to this profile's on-disk cache.
+        """
+        return self.session.login()
+
+    def logout(self) -> CacheResult:
+        """Forget the token, in memory and in this profile's on-disk cache.
+
+        The result says whether a cached token was removed (or there was none to remove).
+        """
+        return self.session.logout()
 
     def api_info(self) -> dict[str, Any]:
         """The API's version document (``GET /api-info``), e.g. ``{"version": "3.5.0"}``."""
@@ -174,4 +181,5 @@ class Client:
 
     def __repr__(self) -> str:
         s = self.settings
-        return f"Client(api_url={s.api_url!r}, username={s.username!r}, profile={s.profile!r})"
+        api_url = redact_url(s.api_url)
+        return f"Client(api_url={api_url!r}, username={s.username!r}, profile={s.profile!r})"

@@ -3,10 +3,14 @@
     BelimoError
     ├── ConfigError            settings missing or malformed (profile, env, config file)
     ├── DataError              a response or input that cannot be interpreted (bad body, bad date)
+    │   └── WriteRefused*      a write the data profile forbids; nothing was sent
+    │       ├── ReadOnlyDatapoint*   the datapoint's access is not rw/w
+    │       └── ValueOutOfRange*     outside range, enumeration, length or base type
     ├── AuthError              the identity server refused us
     │   ├── InvalidCredentials wrong client id/secret, user or password
     │   ├── TokenExpired       the token (and its refresh token) can no longer be used
-    │   └── UnusableToken      a token that cannot go into a header (CR/LF, non-ASCII)
+    │   ├── UnusableToken      a token that cannot go into a header (CR/LF, non-ASCII)
+    │   └── WriteNotPermitted* no `public.write` scope granted, or the API answered 403
     ├── APIError               the API answered with an error status, or an unreadable body
     │   ├── BadRequest         400: a parameter the API rejected (the caller's input)
     │   ├── ResponseError      a 2xx whose body is not what the API sends (HTML, bad JSON);
@@ -16,7 +20,11 @@
     │   └── ServerError        5xx, after retries
     ├── TransportError         no answer: unreachable, timeout, connection dropped
     ├── StoreError             the local store is locked, newer or damaged
-    └── TokenCacheError        the on-disk token cache could not be written or removed
+    ├── TokenCacheError        the on-disk token cache could not be written or removed
+    └── JobTimeout*            a write's job did not end in time (also a TimeoutError)
+
+* defined beside the code that raises them: client/write_checks.py, client/writes.py and
+  client/jobs.py.
 
 The command line maps each class to one exit status (cli/exit_codes.py); messages are one
 line and never contain secrets.

@@ -64,6 +64,8 @@ def test_a_fast_clock_streams_every_sample_once_and_as_history_has_it(
     got = offer(url, token, includedDeviceIds=three, includedDatapointIds=[POWER])
     reader = StreamReader(url, got["token"])
     assert reader.wait_for(lambda r: len(samples(r)) >= 15)
+    # Heartbeats keep their beat while events flow.
+    assert reader.wait_for(lambda r: r.lines.count(":heartbeat") >= 3)
     seen = samples(reader)
     assert len(seen) == len(set(seen)), "no sample twice"
     assert {device for device, _ in seen} == set(three)

@@ -2,7 +2,7 @@
 
 A stream sends ``data:{"deviceId", "device"}`` for every new sample of a subscribed device
 (each one, in order, however fast the fleet clock runs) and after every write or metadata
-change, ``:heartbeat`` comments while idle, and ends when its offer expires. The control
+change, ``:heartbeat`` comments on a fixed beat, and ends when its offer expires. The control
 plane can drop or stall every open stream. Each event goes out as three HTTP chunks.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -133,14 +133,18 @@ class _Stream:
         return events
 
 
-async def _events(state: EmulatorState, offer: Offer, generation: int) -> AsyncIterator[bytes]:
+async def _events(
+    state: EmulatorState, offer: Offer, generation: int, gone: asyncio.Event
+) -> AsyncIterator[bytes]:
+    """The stream's chunks until the offer expires, the client leaves or it is dropped."""
     streams = state.backend.streams
     stream = await anyio.to_thread.run_sync(_Stream, state, offer)
     yield b":heartbeat\n\n"
     for device_id in stream.invisible:
         yield b"data:" + _ENCODER.encode({"deviceId": device_id}) + b"\n\n"
-    last_sent = time.monotonic()
-    while time.time() < offer.valid_until:
+    # Heartbeats go out on time even while events flow: MST's watchdog counts only them.
+    last_beat = time.monotonic()
+    while time.time() < offer.valid_until and not gone.is_set():
         if streams.drops != generation:
             if streams.abort:
                 yield _ABORT
@@ -148,14 +152,11 @@ async def _events(state: EmulatorState, offer: Offer, generation: int) -> AsyncI
         if time.time() < streams.stalled_until:
             await asyncio.sleep(TICK_S)
             continue
-        events = await anyio.to_thread.run_sync(stream.poll)
-        for event in events:
+        for event in await anyio.to_thread.run_sync(stream.poll):
             yield event
-        if events:
-            last_sent = time.monotonic()
-        elif time.monotonic() - last_sent >= state.options.heartbeat:
+        if time.monotonic() - last_beat >= state.options.heartbeat:
             yield b":heartbeat\n\n"
-            last_sent = time.monotonic()
+            last_beat = time.monotonic()
         await asyncio.sleep(min(TICK_S, max(0.01, state.options.heartbeat)))
 
 
@@ -164,7 +165,11 @@ class EventStreamResponse(Response):
 
     media_type = "text/event-stream"
 
-    def __init__(self, events: AsyncIterator[bytes], on_close: Any) -> None:
+    def __init__(
+        self,
+        events: Callable[[asyncio.Event], AsyncIterator[bytes]],
+        on_close: Callable[[], None],
+    ) -> None:
         super().__init__(headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         # Response sets a length for its (empty) body; a stream has none.
         self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
@@ -182,7 +187,7 @@ class EventStreamResponse(Response):
         watcher = asyncio.ensure_future(watch())
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            async for chunk in self._events:
+            async for chunk in self._events(gone):
                 if gone.is_set():
                     return
                 if chunk is _ABORT:
@@ -226,4 +231,4 @@ async def open_subscription(request: Request) -> Response:
         raise ApiError(410, "expired", "this change-stream offer has expired; subscribe again")
     streams = state.backend.streams
     generation = streams.enter()
-    return EventStreamResponse(_events(state, offer, generation), streams.leave)
+    return EventStreamResponse(lambda gone: _events(state, offer, generation, gone), streams.leave)

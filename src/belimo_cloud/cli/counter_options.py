@@ -46,7 +46,7 @@ MaxPowerOption = Annotated[
     str | None,
     typer.Option(
         "--max-power",
-        metavar="WATTS",
+        metavar="<watts>",
         help="Nominal power (W): steps faster than 1.5 x this are spikes, excluded "
         "(default: a bound derived from each counter's own steps).",
         show_default=False,
@@ -76,7 +76,7 @@ RolloverOption = Annotated[
     str | None,
     typer.Option(
         "--rollover",
-        metavar="JOULES",
+        metavar="<joules>",
         help="The counter's range (J, e.g. 4294967296): a drop from its top quarter wraps. "
         "Off by default.",
         show_default=False,

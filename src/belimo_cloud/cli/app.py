@@ -16,16 +16,19 @@ from typer.core import TyperGroup, TyperOption
 
 from belimo_cloud.cli import (
     account,
+    audit,
     baseline_cmd,
     demo,
     devices,
     emulator_cmd,
     energy_cmd,
     history,
+    live_cmd,
     plot_cmd,
     report_cmd,
     store_cmd,
     weather_cmd,
+    write_cmd,
 )
 from belimo_cloud.cli.exit_codes import CommandError, ExitStatus, exit_status, hint
 from belimo_cloud.cli.options import State, configure_logging
@@ -271,6 +274,9 @@ energy_cmd.register(app)
 plot_cmd.register(app)
 report_cmd.register(app)
 baseline_cmd.register(app)
+live_cmd.register(app)
+write_cmd.register(app)
+audit.register(app)
 demo.register(app)
 emulator_cmd.register(app)
 # `belimo emulator weather` belongs to the emulator group, which does not add it itself yet;

@@ -43,24 +43,42 @@ def _period_of(hourly: pd.DataFrame, by: str, tz: str) -> pd.Series[Any]:
 
 
 def period_energy(hourly: pd.DataFrame, by: str, tz: str) -> pd.DataFrame:
-    """Hourly energy rows summed into local periods, per direction (and device when present).
+    """Hourly energy rows summed into local periods, per direction.
 
-    ``flagged`` is the energy of hours whose quality is not ``ok``; ``quality`` names the
-    flags met in the period.
+    As in the report, a device's energy in a period counts as ``flagged`` when any of its
+    hours there carries a flag (reset, gap, outage, glitch...): the bar shows how much of the
+    period's energy rests on corrected readings. ``quality`` names the flags with the number
+    of devices carrying each.
     """
     cols = ["direction", "period", "consumption", "flagged", "quality"]
     if hourly.empty:
         return pd.DataFrame(columns=cols)
+    device = hourly["device_id"] if "device_id" in hourly.columns else ""
     frame = hourly.assign(
         _period=_period_of(hourly, by, tz),
-        _flagged=np.where(hourly["quality"].astype(str) != "ok", hourly["consumption"], 0.0),
+        _device=device,
         _q=hourly["quality"].astype(str),
     )
-    grouped = frame.groupby(["direction", "_period"], sort=True)
-    out = grouped.agg(consumption=("consumption", "sum"), flagged=("_flagged", "sum"))
-    flags = grouped["_q"].agg(lambda q: ", ".join(sorted(set(q) - {"ok"})) or "ok")
-    out = out.assign(quality=flags).reset_index().rename(columns={"_period": "period"})
-    return out[cols]
+    keys = ["direction", "_period", "_device"]
+    per_device = frame.groupby(keys, sort=True).agg(
+        consumption=("consumption", "sum"),
+        flags=("_q", lambda q: ",".join(sorted(set(",".join(q).split(",")) - {"ok", ""}))),
+    )
+    per_device = per_device.reset_index()
+    per_device["flagged"] = np.where(per_device["flags"] != "", per_device["consumption"], 0.0)
+    grouped = per_device.groupby(["direction", "_period"], sort=True)
+    out = grouped.agg(consumption=("consumption", "sum"), flagged=("flagged", "sum"))
+    out = out.assign(quality=grouped["flags"].agg(_quality)).reset_index()
+    return out.rename(columns={"_period": "period"})[cols]
+
+
+def _quality(flags: pd.Series[Any]) -> str:
+    """ "ok", or each flag with the number of devices carrying it: "gap (1), reset (2)"."""
+    counts: dict[str, int] = {}
+    for text in flags:
+        for flag in filter(None, str(text).split(",")):
+            counts[flag] = counts.get(flag, 0) + 1
+    return ", ".join(f"{f} ({n})" for f, n in sorted(counts.items())) or "ok"
 
 
 def fleet_energy(snap: Snapshot, by: str, tz: str) -> dict[str, Any]:

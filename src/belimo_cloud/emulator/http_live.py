@@ -193,8 +193,13 @@ class EventStreamResponse(Response):
                 if chunk is _ABORT:
                     _cut(send)
                     return
-                for part in _frames(chunk):
-                    await send({"type": "http.response.body", "body": part, "more_body": True})
+                try:
+                    for part in _frames(chunk):
+                        await send({"type": "http.response.body", "body": part, "more_body": True})
+                except OSError:
+                    return  # the client is gone
+                # Let the disconnect watcher run: a burst of events must not outlive the client.
+                await asyncio.sleep(0)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             watcher.cancel()

@@ -150,3 +150,18 @@ def test_pages_fit_a_narrow_screen(
         assert overflow <= 1
         width = page.evaluate("document.querySelector('.plot').getBoundingClientRect().width")
         assert 200 < width <= 390
+
+
+def test_a_devices_findings_are_on_its_time_axis(browser: Any, dashboard: str, api: Any) -> None:
+    rows = api.get("/api/devices").json()
+    device = next(r["device_id"] for r in rows if r["findings"] and r["online"])
+    items = [i for i in api.get(f"/api/devices/{device}/timeline").json()["items"] if i["start"]]
+    assert items
+    with open_page(browser, f"{dashboard}/devices/{device}") as page:
+        wait_drawn(page, "timeline", "power")
+        assert page.evaluate("document.getElementById('chart-timeline').data.length") == len(items)
+        share, colours = inked(page, "timeline")
+        assert share > 0.002
+        assert near(colours, "#c53030")  # the findings' markers
+        assert page.locator("#findings ul.findings li").count() >= len(items)
+        assert "→" in page.inner_text("#findings")

@@ -165,3 +165,24 @@ def test_a_devices_findings_are_on_its_time_axis(browser: Any, dashboard: str, a
         assert near(colours, "#c53030")  # the findings' markers
         assert page.locator("#findings ul.findings li").count() >= len(items)
         assert "→" in page.inner_text("#findings")
+
+
+def test_with_a_token_the_printed_address_opens_the_dashboard(
+    browser: Any, store_path: Path, store_data: Any
+) -> None:
+    from belimo_cloud.web import ServeConfig, create_app
+    from tests.web.server import serving
+
+    token = "a-long-enough-dashboard-token"
+    app = create_app(ServeConfig(store=store_path, token=token), data=store_data)
+    with serving(app) as base:
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            assert page.goto(base + "/").status == 401
+            page.goto(f"{base}/?token={token}")
+            assert page.url == base + "/"
+            wait_drawn(page, "connectivity", "energy-heating")
+            assert token not in page.content()
+        finally:
+            context.close()

@@ -296,37 +296,44 @@ def _segment(sc: Scan, found: Findings, stats: SeriesStats, policy: CounterPolic
 
 
 def _gaps(sc: Scan, found: Findings, stats: SeriesStats, policy: CounterPolicy) -> None:
-    """Stage 3: intervals between used readings longer than the gap threshold."""
+    """Stage 3: intervals between used readings longer than the gap threshold.
+
+    Vectorised: a series that is not a counter (power, a temperature) has thousands of them.
+    """
     fixed = policy.gap_ns
-    prev: list[int] = []
-    ends: list[int] = []
-    for k in found.raw_gaps:
-        if k not in found.excluded and k - 1 not in found.excluded:
-            prev.append(k - 1)
-            ends.append(k)
+    excluded = np.fromiter(found.excluded, dtype=np.int64, count=len(found.excluded))
+    raw = np.asarray(found.raw_gaps, dtype=np.int64)
+    if len(excluded) and len(raw):
+        raw = raw[~np.isin(raw, excluded) & ~np.isin(raw - 1, excluded)]
+    prev_parts, end_parts = [raw - 1], [raw]
     mp, ma, mn = sc.mask_pos, sc.mask_anchor, sc.mask_next
     if len(mp):
         heads = np.flatnonzero(np.diff(ma, prepend=-2) != 0)
-        for h in heads.tolist():
-            p, e = int(ma[h]), int(mn[h])
-            if p < 0 or e < 0:
-                continue
-            g = int(np.searchsorted(sc.hi, e, side="right"))
-            limit = fixed if fixed is not None else policy.gap_factor * float(stats.cadence[g])
-            if sc.t[e] - sc.t[p] > limit:
-                prev.append(p)
-                ends.append(e)
-    order = np.argsort(np.asarray(ends, dtype=np.int64), kind="stable")
-    sc.gap_prev = np.asarray(prev, dtype=np.int64)[order]
-    sc.gap_pos = np.asarray(ends, dtype=np.int64)[order]
+        p, e = ma[heads], mn[heads]
+        ok = (p >= 0) & (e >= 0)
+        p, e = p[ok], e[ok]
+        g = np.searchsorted(sc.hi, e, side="right")
+        limit = (
+            np.full(len(e), float(fixed))
+            if fixed is not None
+            else policy.gap_factor * stats.cadence[g]
+        )
+        long = (sc.t[e] - sc.t[p]) > limit
+        prev_parts.append(p[long])
+        end_parts.append(e[long])
+    prev = np.concatenate(prev_parts).astype(np.int64)
+    ends = np.concatenate(end_parts).astype(np.int64)
+    order = np.argsort(ends, kind="stable")
+    sc.gap_prev = prev[order]
+    sc.gap_pos = ends[order]
     if len(sc.gap_pos):
         counts = sc.gap_pos - sc.gap_prev
         sc.gap_ends = np.repeat(sc.gap_prev + 1, counts) + (
             np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
         )
-    for p, e in zip(sc.gap_prev.tolist(), sc.gap_pos.tolist(), strict=True):
-        g = int(np.searchsorted(sc.hi, e, side="right"))
-        found.event(g, GAP, (sc.t[p], sc.t[e]), (sc.v[p], sc.v[e]))
+        p, e = sc.gap_prev, sc.gap_pos
+        groups = np.searchsorted(sc.hi, e, side="right")
+        found.events_of(groups, GAP, (sc.t[p], sc.t[e]), (sc.v[p], sc.v[e]))
 
 
 def scan_counters(

@@ -43,10 +43,7 @@ def _level(x: float, u: str) -> str:
     return "missing" if not np.isfinite(x) else f"{x:,.1f} {u}"
 
 
-def _describe(
-    kind: int, before: float, after: float, span: tuple[pd.Timestamp, pd.Timestamp], to: str
-) -> str:
-    u = display_unit(to)
+def _describe(kind: int, before: float, after: float, hours: float, u: str) -> str:
     if kind == RESET:
         return (
             f"counter dropped from {before:,.1f} {u} to {after:,.1f} {u} and stayed (reset, "
@@ -67,7 +64,6 @@ def _describe(
             f"implausible reading {_level(after, u)} (level before {_level(before, u)}) "
             "excluded: beyond the plausibility bound or out of line with its neighbours"
         )
-    hours = (span[1] - span[0]) / pd.Timedelta(hours=1)
     return f"no readings for {hours:,.1f} h; the increase of {after - before:,.1f} {u} is kept"
 
 
@@ -76,14 +72,22 @@ def _events_of(sc: Scan, unit: str, to: str, shift: int) -> pd.DataFrame:
     ev = sc.events
     # A gap starts at the last reading before it (a bucket's end), so only its end moves back.
     start_shift = np.where(ev["kind"] == GAP, 0, shift)
-    t = pd.DatetimeIndex((ev["time"] - start_shift).astype("datetime64[ns]")).tz_localize("UTC")
-    e = pd.DatetimeIndex((ev["end"] - shift).astype("datetime64[ns]")).tz_localize("UTC")
-    kinds = [_KIND_TEXT[int(k)] for k in ev["kind"]]
+    t_ns = ev["time"] - start_shift
+    e_ns = ev["end"] - shift
+    t = pd.DatetimeIndex(t_ns.astype("datetime64[ns]")).tz_localize("UTC")
+    e = pd.DatetimeIndex(e_ns.astype("datetime64[ns]")).tz_localize("UTC")
+    kinds = [_KIND_TEXT[k] for k in ev["kind"].tolist()]
     before = ev["before"] * f
     after = ev["after"] * f
+    # Plain Python numbers, not Timestamps: a non-counter series has an event every few
+    # readings, and building a Timestamp per event cost more than the text itself.
+    hours = ((e_ns - t_ns) / 3.6e12).tolist()
+    u = display_unit(to)
     details = [
-        _describe(int(k), float(b), float(a), (ts, te), to)
-        for k, b, a, ts, te in zip(ev["kind"], before, after, t, e, strict=True)
+        _describe(k, b, a, h, u)
+        for k, b, a, h in zip(
+            ev["kind"].tolist(), before.tolist(), after.tolist(), hours, strict=True
+        )
     ]
     return pd.DataFrame(
         {

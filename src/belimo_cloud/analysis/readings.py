@@ -7,6 +7,7 @@ into an event list; every full pass is a vectorised comparison of neighbours.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,19 @@ class Findings:
     events: dict[str, list[Any]] = field(
         default_factory=lambda: {k: [] for k in ("group", "time", "end", "kind", "before", "after")}
     )
+
+    def events_of(
+        self, groups: I64, kind: int, span: tuple[I64, I64], values: tuple[F64, F64]
+    ) -> None:
+        """Record many findings of one kind at once (arrays, one entry per finding)."""
+        ev = self.events
+        n = len(groups)
+        ev["group"].extend(np.asarray(groups, dtype=np.int64).tolist())
+        ev["time"].extend(np.asarray(span[0], dtype=np.int64).tolist())
+        ev["end"].extend(np.asarray(span[1], dtype=np.int64).tolist())
+        ev["kind"].extend([kind] * n)
+        ev["before"].extend(np.asarray(values[0], dtype=np.float64).tolist())
+        ev["after"].extend(np.asarray(values[1], dtype=np.float64).tolist())
 
     def event(self, g: int, kind: int, span: tuple[Any, Any], values: tuple[Any, Any]) -> None:
         """Record one finding: its kind, time span [ns] and the levels around it."""
@@ -164,35 +178,39 @@ class _Walker:
         self.hi = hi
         self.lo = lo
         self.ex = found.excluded
+        # Plain lists: a scalar look-up in them costs a tenth of one in a numpy array, and a
+        # series that is not a counter asks hundreds of thousands of them.
+        self._lo = lo.tolist()
+        self._hi = hi.tolist()
 
     def group(self, i: int) -> int:
-        return int(np.searchsorted(self.hi, i, side="right"))
+        return bisect.bisect_right(self._hi, i)
 
     def prev(self, i: int, g: int) -> int:
         """The alive reading before ``i`` in group ``g``, or -1."""
-        j, first = i - 1, int(self.lo[g])
+        j, first = i - 1, self._lo[g]
         while j >= first and j in self.ex:
             j -= 1
         return j if j >= first else -1
 
     def next(self, i: int, g: int) -> int:
         """The alive reading after ``i`` in group ``g``, or -1."""
-        j, end = i + 1, int(self.hi[g])
+        j, end = i + 1, self._hi[g]
         while j < end and j in self.ex:
             j += 1
         return j if j < end else -1
 
 
-def _bad_runs(v: F64, starts: I64) -> list[tuple[int, int]]:
-    """Maximal runs ``[a, b)`` of zero or missing readings within a group."""
+def _bad_runs(v: F64, starts: I64) -> tuple[I64, I64]:
+    """Maximal runs ``[a, b)`` of zero or missing readings within a group (starts, ends)."""
     bad = np.flatnonzero(~np.isfinite(v) | (v == 0))
     if not len(bad):
-        return []
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     cut = np.ones(len(bad), dtype=bool)
     cut[1:] = (np.diff(bad) != 1) | np.isin(bad[1:], starts)
     heads = np.flatnonzero(cut)
     ends = np.append(heads[1:], len(bad))
-    return [(int(bad[h]), int(bad[e - 1]) + 1) for h, e in zip(heads, ends, strict=True)]
+    return bad[heads].astype(np.int64), (bad[ends - 1] + 1).astype(np.int64)
 
 
 def _outages(
@@ -201,31 +219,42 @@ def _outages(
     """Zero or missing runs: an outage when the counter comes back to its level (any length).
 
     Missing readings are never used. Zeros stay when they are not an outage: a counter that
-    never ran reads zero throughout, and a new meter may start at zero.
+    never ran reads zero throughout, and a new meter may start at zero. All runs are judged
+    at once (a power or temperature series has a run every few readings).
     """
-    for a, b in _bad_runs(v, lo):
-        g = walk.group(a)
-        first, end = int(lo[g]), int(hi[g])
-        nan = [i for i in range(a, b) if not np.isfinite(v[i])]
-        prev = a - 1 if a > first else -1
-        nxt = b if b < end else -1
-        tol = float(stats.tol[g])
-        if prev < 0 and nxt < 0:
-            outage = False
-        elif nxt < 0:
-            outage = True
-        elif prev < 0:
-            dt = (t[nxt] - t[b - 1]) / 1e9
-            outage = len(nan) == b - a or bool(v[nxt] > stats.bound[g] * dt + tol)
-        else:
-            outage = bool(v[nxt] >= v[prev] - tol) or len(nan) == b - a
-        if outage:
-            found.excluded.update(range(a, b))
-            level = v[prev] if prev >= 0 else np.nan
-            back = v[nxt] if nxt >= 0 else np.nan
-            found.event(g, OUTAGE, (t[a], t[b - 1]), (level, back))
-        else:
-            found.excluded.update(nan)
+    del walk  # nothing is excluded yet: each run's neighbours are the readings beside it
+    a, b = _bad_runs(v, lo)
+    if not len(a):
+        return
+    g = np.searchsorted(hi, a, side="right")
+    first, end = lo[g], hi[g]
+    missing = np.concatenate(([0], np.cumsum(~np.isfinite(v))))
+    all_nan = (missing[b] - missing[a]) == (b - a)
+    prev = np.where(a > first, a - 1, -1)
+    nxt = np.where(b < end, b, -1)
+    tol = stats.tol[g]
+    v_prev = v[np.maximum(prev, 0)]
+    v_next = v[np.maximum(nxt, 0)]
+    dt = (t[np.maximum(nxt, 0)] - t[b - 1]) / 1e9
+    with np.errstate(invalid="ignore"):
+        # Comparisons with NaN are False, as the scalar rule had them.
+        leading = all_nan | (v_next > stats.bound[g] * dt + tol)
+        inner = (v_next >= v_prev - tol) | all_nan
+    outage = np.where(
+        (prev < 0) & (nxt < 0),
+        False,
+        np.where(nxt < 0, True, np.where(prev < 0, leading, inner)),
+    )
+    counts = b - a
+    runs = np.repeat(np.arange(len(a)), counts)
+    idx = np.repeat(a - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    drop = outage[runs] | ~np.isfinite(v[idx])
+    found.excluded.update(idx[drop].tolist())
+    hit = np.flatnonzero(outage)
+    if len(hit):
+        level = np.where(prev[hit] >= 0, v_prev[hit], np.nan)
+        back = np.where(nxt[hit] >= 0, v_next[hit], np.nan)
+        found.events_of(g[hit], OUTAGE, (t[a[hit]], t[b[hit] - 1]), (level, back))
 
 
 def _drop_candidates(v: F64, lo: I64, hi: I64, stats: SeriesStats, found: Findings) -> list[int]:

@@ -40,7 +40,8 @@ def test_basic_client_auth_and_json_body(emulator_url: str) -> None:
         auth=(CLIENT["client_id"], CLIENT["client_secret"]),
         timeout=30,
     )
-    assert ok(basic)["scope"] == "public.read read:dataprofile"  # the default scope
+    # The default scope, as MST (which names none) needs it to read and write.
+    assert ok(basic)["scope"] == "public.read public.write read:dataprofile"
     as_json = httpx.post(f"{emulator_url}/oauth/token", json={**form, **CLIENT}, timeout=30)
     assert ok(as_json)["token_type"] == "Bearer"
 

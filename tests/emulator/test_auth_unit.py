@@ -159,7 +159,7 @@ def test_client_credentials_act_for_the_demo_tenant() -> None:
     assert "refresh_token" not in body
     grant = auth.validate(f"Bearer {body['access_token']}")
     assert grant.subject == "__UserPlaceHolder__"
-    assert grant.scopes == {"public.read", "read:dataprofile"}
+    assert grant.scopes == {"public.read", "public.write", "read:dataprofile"}
 
 
 def test_tokens_expire_on_the_clock() -> None:

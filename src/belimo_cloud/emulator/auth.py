@@ -45,8 +45,9 @@ SCOPE_ORDER = (
     *SPEC_SCOPES[3:],
 )
 KNOWN_SCOPES = frozenset(SCOPE_ORDER)
-# Granted when a client asks for no scope at all (MST sends none and still reads everything).
-DEFAULT_SCOPES = ("public.read", "read:dataprofile")
+# Granted when a client asks for no scope at all: MST sends none and still reads everything
+# and writes datapoints and metadata. A client that names its scopes gets only those.
+DEFAULT_SCOPES = ("public.read", "public.write", "read:dataprofile")
 GRANTS = ("password", "refresh_token", "client_credentials")
 
 

@@ -169,3 +169,23 @@ def test_compact_rewrites_in_order_and_keeps_everything(tmp_path: Path) -> None:
         assert len(store.read(device_ids="c")) == 6
         pd.testing.assert_frame_equal(store.read(device_ids=["a", "b"]), before)
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_energy_in_batches_equals_energy_of_the_whole_store(tmp_path: Path) -> None:
+    from belimo_cloud.analysis import consumption_frame
+
+    with Store(tmp_path / "s.duckdb") as store:
+        for n, device in enumerate(("c", "a", "b")):
+            frame = chunk(device, ["x", "y"], T0, 300, offset=1e6 * n)
+            frame["value"] = frame["value"] * 3.6e6  # a kWh a bucket, in joule
+            write(store, frame, device, ["x", "y"], 300)
+        whole = consumption_frame(store.read(), freq="D", tz="Europe/Zurich")
+        parts = [
+            consumption_frame(batch, freq="D", tz="Europe/Zurich")
+            for batch in store.read_batches(max_rows=450)
+        ]
+    joined = pd.concat(parts, ignore_index=True)
+    for key in ("device_id", "datapoint_id"):
+        joined[key] = joined[key].astype(whole[key].dtype)
+    assert len(parts) == 6  # 300-row series, one a batch
+    pd.testing.assert_frame_equal(joined, whole, check_exact=True)

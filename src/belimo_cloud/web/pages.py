@@ -80,6 +80,7 @@ class PageRenderer:
             cards=report.cards,
             findings=report.findings,
             empty=report.empty_findings,
+            link_devices=True,
             rows=rows,
             kinds=sorted({r["kind"] for r in rows}),
             healths=sorted({r["health"] for r in rows}),

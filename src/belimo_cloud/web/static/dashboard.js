@@ -7,6 +7,12 @@
   var COLOR = { heating: "#c05621", cooling: "#2b6cb0", flagged: "#d69e2e", ok: "#2f855a",
                 bad: "#c53030", warn: "#b7791f", muted: "#9aa5b1", line2: "#805ad5" };
   var first = false;
+  /* This script runs before Plotly's (so the data is on its way while Plotly parses);
+     drawing waits for Plotly, which has run by DOMContentLoaded. */
+  var queue = new Promise(function (resolve) {
+    if (window.Plotly) { resolve(); return; }
+    document.addEventListener("DOMContentLoaded", function () { resolve(); });
+  });
 
   function api(path) {
     return fetch(path, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -32,7 +38,14 @@
   function draw(id, traces, extra) {
     var el = chartEl(id);
     if (!el) { return Promise.resolve(null); }
-    return Plotly.react(el, traces, layout(extra), CONFIG).then(function (gd) {
+    /* One chart at a time, each in its own task, so the first shows before the rest draw. */
+    var turn = queue.then(function () {
+      return new Promise(function (resolve) { setTimeout(resolve, 0); });
+    }).then(function () {
+      return Plotly.react(el, traces, layout(extra), CONFIG);
+    });
+    queue = turn.catch(function () { return null; });
+    return turn.then(function (gd) {
       gd.dataset.drawn = "1";
       gd.dataset.traces = String(traces.length);
       if (!first) { first = true; performance.mark("first-chart"); }

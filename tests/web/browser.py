@@ -77,7 +77,7 @@ def keep_screenshot(page: Any, name: str, tmp: Path) -> Path:
         path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": 1280, "height": height}
     )
     target = DOCS / name
-    if not target.exists() or os.environ.get("BELIMO_UPDATE_SCREENSHOTS") == "1":
+    if not target.exists() or os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
         DOCS.mkdir(exist_ok=True)
         shutil.copyfile(path, target)
     return path

@@ -24,8 +24,8 @@ CHROMIUM_HINT = (
 
 
 def chromium_path() -> str | None:
-    """The system Chromium (Debian's package), or the one named by BELIMO_CHROMIUM."""
-    named = os.environ.get("BELIMO_CHROMIUM")
+    """The system Chromium (Debian's package), or the one named by CHROMIUM_PATH."""
+    named = os.environ.get("CHROMIUM_PATH")
     if named:
         return named if Path(named).is_file() else None
     for name in ("chromium", "chromium-browser", "google-chrome"):

@@ -15,6 +15,7 @@ YEAR_END = "2019-01-01"
 COUNTERS = ("Heating_E_J", "Cooling_E_J")
 AVERAGED = (
     "AbsPower_Fb_W",
+    "RelFlow_Fb_Rel2Vmax",
     "AbsFlow_Fb_m3s",
     "T1_remote_K",
     "T2_embeded_K",

@@ -156,10 +156,13 @@ def load_snapshot(path: Path, *, tz: str) -> Snapshot:
     named = named_samples(samples, catalogue, devices)
     named = named[named["name"].notna()]
     fleet_rows, resolution = _fleet_rows(named)
+    # One row per series and time, chosen here (counters last, hydronics avg): the analysis
+    # then needs no aggregation column, which it would otherwise sort out row by row.
+    fleet_rows = finest(fleet_rows)
     fleet = analyse(
         devices,
         catalogue,
-        fleet_rows.drop(columns=["name", "unit"]),
+        fleet_rows.drop(columns=["name", "unit", "aggregation"]),
         tz=tz,
         resolution=resolution,
         title="Fleet dashboard",

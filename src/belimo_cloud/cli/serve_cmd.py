@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from belimo_cloud.cli.exit_codes import CommandError
-from belimo_cloud.cli.options import state_of
+from belimo_cloud.cli.options import TzOption, state_of
 from belimo_cloud.cli.render import note, say
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ def serve(  # noqa: PLR0917
             help="Token every request must carry (needed to listen beyond loopback).",
         ),
     ] = None,
-    tz: Annotated[str, typer.Option("--tz", help="Time zone of the pages.")] = "Europe/Zurich",
+    tz: TzOption = "Europe/Zurich",
     live: Annotated[
         bool | None,
         typer.Option(

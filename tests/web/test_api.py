@@ -114,6 +114,8 @@ def test_timeline_items_have_dates_and_advice(api: TestClient, device_ids: dict[
     for item in dated:
         assert item["end"] >= item["start"]
         assert item["recommendation"]
+        assert item["label"]
+        assert "_" not in item["label"]
 
 
 def test_live_state_falls_back_to_the_store_with_units(

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from belimo_cloud.analysis.fleet import energy_by_device
+from belimo_cloud.report.findings import LABELS as FINDING_LABELS
 from belimo_cloud.web.data import COUNTERS, Snapshot
 from belimo_cloud.web.fleet_views import PERIODS, period_energy
 from belimo_cloud.web.reduce import minmax_reduce, thin
@@ -129,9 +130,11 @@ def device_timeline(snap: Snapshot, device_id: str, tz: str) -> dict[str, Any]:
         start, end = r["start"], r["end"]
         dated = start is not None and pd.notna(start)
         stop = end if end is not None and pd.notna(end) else start
+        kind = str(r["finding"])
         items.append(
             {
-                "finding": str(r["finding"]),
+                "finding": kind,
+                "label": FINDING_LABELS.get(kind, kind.replace("_", " ").capitalize()),
                 "direction": str(r["direction"] or ""),
                 "start": local_text(pd.DatetimeIndex([start]), tz)[0] if dated else None,
                 "end": local_text(pd.DatetimeIndex([stop]), tz)[0] if dated else None,

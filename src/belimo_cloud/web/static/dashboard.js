@@ -300,17 +300,17 @@
       var dated = t.items.filter(function (it) { return it.start; });
       if (!dated.length) { return drawEmpty("timeline", "No dated events or findings"); }
       var traces = dated.map(function (it) {
-        var text = it.finding + (it.direction ? " (" + it.direction + ")" : "") + "<br>" +
+        var text = it.label + (it.direction ? " (" + it.direction + ")" : "") + "<br>" +
           it.start + " to " + it.end + "<br>" + it.detail + "<br>→ " + it.recommendation;
-        return { type: "scatter", mode: "lines+markers", name: it.finding, showlegend: false,
-                 x: [it.start, it.end], y: [it.finding, it.finding],
+        return { type: "scatter", mode: "lines+markers", name: it.label, showlegend: false,
+                 x: [it.start, it.end], y: [it.label, it.label],
                  line: { width: 8, color: COLOR.warn }, marker: { size: 9, color: COLOR.bad },
                  customdata: [text, text], hovertemplate: "%{customdata}<extra></extra>" };
       });
       var xaxis = { type: "date" };
       if (range) { xaxis.range = range; }
       var kinds = {};
-      dated.forEach(function (it) { kinds[it.finding] = 1; });
+      dated.forEach(function (it) { kinds[it.label] = 1; });
       return draw("timeline", traces, { xaxis: xaxis, yaxis: { type: "category", automargin: true },
         height: 120 + 30 * Object.keys(kinds).length });
     });

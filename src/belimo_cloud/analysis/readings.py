@@ -228,8 +228,12 @@ def _outages(
         return
     g = np.searchsorted(hi, a, side="right")
     first, end = lo[g], hi[g]
-    missing = np.concatenate(([0], np.cumsum(~np.isfinite(v))))
-    all_nan = (missing[b] - missing[a]) == (b - a)
+    # Every reading of every run (runs are rare in a counter, a few per day in power).
+    counts = b - a
+    offsets = np.cumsum(counts) - counts
+    idx = np.repeat(a - offsets, counts) + np.arange(int(counts.sum()))
+    nan_at = ~np.isfinite(v[idx])
+    all_nan = np.add.reduceat(nan_at.astype(np.int64), offsets) == counts
     prev = np.where(a > first, a - 1, -1)
     nxt = np.where(b < end, b, -1)
     tol = stats.tol[g]
@@ -245,10 +249,7 @@ def _outages(
         False,
         np.where(nxt < 0, True, np.where(prev < 0, leading, inner)),
     )
-    counts = b - a
-    runs = np.repeat(np.arange(len(a)), counts)
-    idx = np.repeat(a - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    drop = outage[runs] | ~np.isfinite(v[idx])
+    drop = np.repeat(outage, counts) | nan_at
     found.excluded.update(idx[drop].tolist())
     hit = np.flatnonzero(outage)
     if len(hit):

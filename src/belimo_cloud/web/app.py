@@ -21,7 +21,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from belimo_cloud.errors import DataError
 from belimo_cloud.web import device_views, fleet_views
 from belimo_cloud.web.assets import STATIC, plotly_gzip, plotly_js
-from belimo_cloud.web.data import StoreData
+from belimo_cloud.web.data import Snapshot, StoreData
 from belimo_cloud.web.live import LiveFeed
 from belimo_cloud.web.live_values import live_payload
 from belimo_cloud.web.pages import PageRenderer
@@ -102,7 +102,7 @@ def create_app(
     async def bad_input(_request: Request, exc: DataError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=400)
 
-    def device_or_404(device_id: str) -> Any:
+    def device_or_404(device_id: str) -> Snapshot:
         snap = store.snapshot()
         if device_id not in set(snap.devices["device_id"].astype(str)):
             raise HTTPException(404, f"no device {device_id} in the store")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from datetime import UTC, datetime
@@ -16,9 +15,7 @@ from belimo_cloud.cli.counter_options import ResetChoice, policy_from_options
 from belimo_cloud.cli.exit_codes import CommandError
 from belimo_cloud.cli.options import State
 from belimo_cloud.cli.plot_cmd import Kind, _energy
-from belimo_cloud.cli.report_cmd import policy_option
 from belimo_cloud.cli.sources import Selection, load
-from belimo_cloud.report import build_report
 from tests.cli.conftest import Invoke, one_line
 
 VALVE = "Heizung EG Süd-West"
@@ -135,18 +132,13 @@ def test_plot_takes_the_counter_options(invoke: Invoke, on_emulator: str, tmp_pa
 
 
 def test_report_takes_the_counter_options(invoke: Invoke, on_emulator: str, tmp_path: Path) -> None:
-    target = tmp_path / "report.html"
-    result = invoke("report", "--search", VALVE, *DAYS, "--max-power", "1", "-o", str(target))
+    default, bounded = tmp_path / "default.html", tmp_path / "bounded.html"
+    plain = invoke("report", "--search", VALVE, *DAYS, "-o", str(default))
+    assert plain.exit_code == 0, plain.output
+    result = invoke("report", "--search", VALVE, *DAYS, "--max-power", "1", "-o", str(bounded))
     assert result.exit_code == 0, result.output
-    assert target.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
-    if "policy" in inspect.signature(build_report).parameters:
-        assert "default policy" not in result.stderr
-    else:
-        # The report builder cannot take a policy yet: the user hears it, once.
-        assert "default policy" in result.stderr
-
-
-def test_policy_option_passes_the_policy_where_the_report_takes_it() -> None:
-    takes = "policy" in inspect.signature(build_report).parameters
-    default = policy_option(CounterPolicy())
-    assert default == ({"policy": CounterPolicy()} if takes else {})
+    text = bounded.read_text(encoding="utf-8")
+    assert text.lstrip().lower().startswith("<!doctype html")
+    # A 1 W bound makes every step a spike: the report reads the counters with that policy.
+    plain_text = default.read_text(encoding="utf-8").lower()
+    assert text.lower().count("spike") > plain_text.count("spike")

@@ -126,10 +126,10 @@ def _by_aggregation(named: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     counter = named["name"].isin(list(_COUNTERS))
     keep = np.where(counter, agg != "avg", True)
     averaged = ~counter & (agg == "avg")
-    names_with_avg = set(named.loc[averaged, "name"])
+    names_with_avg = set(named.loc[averaged, "name"].unique())
     keep &= np.where(~counter & named["name"].isin(list(names_with_avg)), averaged, True)
     rows = named[keep]
-    found = sorted(set(rows.loc[power[keep], "aggregation"].astype(str)))
+    found = sorted(set(rows.loc[power[keep], "aggregation"].astype(str).unique()))
     return rows, (found[0] if len(found) == 1 else ",".join(found) or "samples")
 
 

@@ -26,6 +26,7 @@ from belimo_cloud.cli import (
     live_cmd,
     plot_cmd,
     report_cmd,
+    serve_cmd,
     store_cmd,
     weather_cmd,
     write_cmd,
@@ -277,6 +278,7 @@ baseline_cmd.register(app)
 live_cmd.register(app)
 write_cmd.register(app)
 audit.register(app)
+serve_cmd.register(app)
 demo.register(app)
 emulator_cmd.register(app)
 # `belimo emulator weather` belongs to the emulator group, which does not add it itself yet;

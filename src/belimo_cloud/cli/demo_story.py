@@ -147,6 +147,13 @@ def _story(client: Client, out: Path) -> list[tuple[str, Path]]:
 
     _step(f"And a report on the whole fleet for {YEAR}")
     files.append(("report", _report(client, out / "report.html")))
+
+    _step(f"And a local store of the fleet's {YEAR} for the dashboard")
+    from belimo_cloud.cli.serve_cmd import demo_store, open_hint
+
+    store = demo_store(client, out / "demo.duckdb", start=f"{YEAR}-01-01", end=f"{YEAR + 1}-01-01")
+    files.append(("store", store))
+    say(open_hint(store))
     return files
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -40,13 +39,12 @@ from belimo_cloud.cli.options import (
     state_of,
 )
 from belimo_cloud.cli.progress import Step, working
-from belimo_cloud.cli.render import note, warn
+from belimo_cloud.cli.render import note
 from belimo_cloud.cli.sources import Selection, Source, from_client, load
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from belimo_cloud.analysis import CounterPolicy
     from belimo_cloud.client import Client
 
 __all__ = [
@@ -252,26 +250,9 @@ def report(  # noqa: PLR0917
             tz=tz,
             title=title,
             resolution=source.resolution,
-            **policy_option(policy),
+            policy=policy,
         )
     note(f"wrote the report on {len(source.devices)} devices to {path}")
-
-
-def policy_option(policy: CounterPolicy) -> dict[str, Any]:
-    """``{"policy": policy}`` for the report builder, if it takes one.
-
-    The report package gains its ``policy=`` keyword separately; until it has it, a policy
-    other than the default cannot be honoured, and the user hears so rather than getting
-    a report that silently read the counters another way.
-    """
-    from belimo_cloud.analysis import CounterPolicy
-    from belimo_cloud.report import build_report
-
-    if "policy" in inspect.signature(build_report).parameters:
-        return {"policy": policy}
-    if policy != CounterPolicy():
-        warn("this version of the report reads counters with the default policy only")
-    return {}
 
 
 def register(app: typer.Typer) -> None:

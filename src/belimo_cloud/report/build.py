@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from belimo_cloud.analysis.engine import Duration
+from belimo_cloud.analysis.policy import CounterPolicy
 from belimo_cloud.report.content import ReportData, analyse
 from belimo_cloud.report.render import render_page
 from belimo_cloud.report.sections import build_page
@@ -35,6 +36,7 @@ def build_report(
     freq: str | None = None,
     resolution: Duration = None,
     figures: bool = True,
+    policy: CounterPolicy | None = None,
 ) -> str:
     """The report as one self-contained HTML document (figures inlined as PNG).
 
@@ -56,6 +58,7 @@ def build_report(
         now=now,
         freq=freq,
         resolution=resolution,
+        policy=policy,
     )
     return render_page(build_page(data, figures=figures))
 

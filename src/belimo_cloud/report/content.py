@@ -29,6 +29,7 @@ from belimo_cloud.analysis.fleet import (
     ranking,
     reference_time,
 )
+from belimo_cloud.analysis.policy import CounterPolicy
 from belimo_cloud.analysis.valves import valve_episodes, valve_kpis
 from belimo_cloud.errors import DataError
 
@@ -207,6 +208,7 @@ def analyse(
     freq: str | None = None,
     resolution: Duration = None,
     stale_after: str = "1h",
+    policy: CounterPolicy | None = None,
 ) -> ReportData:
     """Compute the report's content: fleet status, energy, findings and valve KPIs.
 
@@ -214,7 +216,8 @@ def analyse(
     start (counters as ``last``); None when timestamps are the readings themselves. An
     optional ``aggregation`` column in ``samples`` lets counters come from ``last`` buckets
     and power, flow and temperatures from ``avg`` buckets (the energy check integrates
-    average power). ``now`` defaults to the fleet's latest lastSeen.
+    average power). ``now`` defaults to the fleet's latest lastSeen. ``policy`` reads the
+    counters (default: ``CounterPolicy()``, as `belimo energy` does).
     """
     lo, hi = report_bound(start, tz), report_bound(end, tz)
     named = named_samples(samples, catalogue, devices)
@@ -224,9 +227,13 @@ def analyse(
     if "aggregation" in counters.columns:
         counters = counters[counters["aggregation"].astype(str) != "avg"]
     ref = reference_time(devices, now)
-    energy = energy_by_device(counters, freq=period, tz=tz, start=lo, end=hi, resolution=resolution)
-    hourly = energy_by_device(counters, freq="h", tz=tz, start=lo, end=hi, resolution=resolution)
-    events = energy_events(counters, start=lo, end=hi, resolution=resolution)
+    energy = energy_by_device(
+        counters, freq=period, tz=tz, start=lo, end=hi, resolution=resolution, policy=policy
+    )
+    hourly = energy_by_device(
+        counters, freq="h", tz=tz, start=lo, end=hi, resolution=resolution, policy=policy
+    )
+    events = energy_events(counters, start=lo, end=hi, resolution=resolution, policy=policy)
     names = devices.drop_duplicates("device_id").set_index("device_id")["display_name"]
     events.insert(1, "display_name", events["device_id"].map(names).fillna(events["device_id"]))
     problems = problem_devices(devices, now=ref, stale_after=stale_after)

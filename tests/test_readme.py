@@ -18,8 +18,8 @@ from belimo_cloud.config import DEMO_CREDENTIALS, ENV_VARS, load_settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
-# Commands that run in the foreground (the emulator) or have their own slow test (the demo).
-NOT_RUN = ("belimo emulator serve", "belimo demo")
+# Commands that run in the foreground (the servers) or have their own slow test (the demo).
+NOT_RUN = ("belimo emulator serve", "belimo serve", "belimo demo")
 
 
 def blocks(language: str) -> list[str]:

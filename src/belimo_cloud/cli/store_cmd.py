@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -130,48 +130,38 @@ def sync(  # noqa: PLR0917
     how = check_aggregation(aggregation)
     chosen_profile = data_profile(dataprofile, old_profile)
     names = tuple(p.strip() for p in datapoints.split(",") if p.strip())
-    if follow_:
-        if stop is not None:
-            raise CommandError("--follow has no end: leave out --to")
-        from belimo_cloud.cli.live_cmd import parse_duration
-        from belimo_cloud.syncer.follow import follow
+    if duration is not None and not follow_:
+        raise CommandError("--duration goes with --follow")
+    if follow_ and stop is not None:
+        raise CommandError("--follow has no end: leave out --to")
+    # What to sync means the same for one sync and for following the change-stream.
+    what: dict[str, Any] = {
+        "search": search,
+        "profile": chosen_profile,
+        "state": state.upper() if state else None,
+        "device_ids": device or None,
+        "datapoints": names,
+        "start": begin,
+        "resolution": resolution,
+        "aggregation": how,
+        "default_span": None if whole else DEFAULT_SPAN,
+    }
+    with st.client() as client, Store(store) as target, _unknown_datapoint_is_not_found():
+        if follow_:
+            from belimo_cloud.cli.live_cmd import parse_duration
+            from belimo_cloud.syncer.follow import follow
 
-        seconds = parse_duration(duration)
-        with st.client() as client, Store(store) as target, _unknown_datapoint_is_not_found():
             followed = follow(
                 client,
                 target,
-                search=search,
-                profile=chosen_profile,
-                state=state.upper() if state else None,
-                device_ids=device or None,
-                datapoints=names,
-                start=begin,
-                resolution=resolution,
-                aggregation=how,
-                duration=seconds,
-                default_span=None if whole else DEFAULT_SPAN,
+                duration=parse_duration(duration),
                 on_sync=lambda r: note(f"synced {r.points} points"),
+                **what,
             )
-        note(followed.summary())
-        return
-    if duration is not None:
-        raise CommandError("--duration goes with --follow")
-    with st.client() as client, Store(store) as target, _unknown_datapoint_is_not_found():
+            note(followed.summary())
+            return
         report = run_sync(
-            client,
-            target,
-            search=search,
-            profile=chosen_profile,
-            state=state.upper() if state else None,
-            device_ids=device or None,
-            datapoints=names,
-            start=begin,
-            end=stop,
-            resolution=resolution,
-            aggregation=how,
-            progress=auto_progress(progress_stream()),
-            default_span=None if whole else DEFAULT_SPAN,
+            client, target, end=stop, progress=auto_progress(progress_stream()), **what
         )
     emit_record(report.to_dict(), st.format(fmt), st.out(output))
 

@@ -87,9 +87,13 @@ def read_batch(
     its device ids a few times, not two million times, and the analysis groups by their codes.
     """
     id_list = ", ".join(str(int(i)) for i in ids)
+    # The plan lists the series in key order: sorting by that position (an integer joined
+    # in) instead of by four strings keeps the sort small.
     relation = con.sql(
         f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM points JOIN series USING (series_id) "
-        f"WHERE series_id IN ({id_list}) AND {where} ORDER BY {_ORDER}",
+        f"JOIN (SELECT unnest([{id_list}]) AS series_id, unnest(range({len(ids)})) AS _pos) "
+        f"USING (series_id) WHERE series_id IN ({id_list}) AND {where} "
+        "ORDER BY _pos, timestamp",
         params=params,
     )
     table = arrow_table(relation)

@@ -23,7 +23,7 @@ from typing import Any
 
 from belimo_cloud.client import Client
 from belimo_cloud.client.chunking import MAX_BUCKETS, bucket_count
-from belimo_cloud.config import DEFAULT_MAX_WORKERS, DEMO_CREDENTIALS, Settings
+from belimo_cloud.config import DEFAULT_MAX_WORKERS, demo_settings
 from belimo_cloud.store import Store
 from belimo_cloud.syncer import sync
 
@@ -60,18 +60,7 @@ def run(years: float, datapoints: str, workers: int | None) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "store.duckdb"
             # Built, not loaded: the user's config and token cache stay untouched.
-            settings = Settings(
-                client_id=DEMO_CREDENTIALS["client_id"],
-                client_secret=DEMO_CREDENTIALS["client_secret"],
-                username=DEMO_CREDENTIALS["username"],
-                password=DEMO_CREDENTIALS["password"],
-                api_url=url,
-                token_url=url + "/oauth/token",
-                rate_limit=0,
-                max_workers=workers or DEFAULT_MAX_WORKERS,
-                cache_tokens=False,
-                token_cache_dir=Path(tmp) / "tokens",
-            )
+            settings = demo_settings(url, max_workers=workers or DEFAULT_MAX_WORKERS)
             client = Client(settings=settings)
             with client, Store(path) as store:
                 began = time.perf_counter()

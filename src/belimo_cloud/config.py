@@ -49,6 +49,7 @@ __all__ = [
     "ENV_VARS",
     "Settings",
     "config_path",
+    "demo_settings",
     "is_secret_key",
     "load_settings",
     "redact_url",
@@ -233,6 +234,28 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
     if explicit:
         return Path(explicit).expanduser()
     return Path(platformdirs.user_config_dir()) / "belimo" / "config.toml"
+
+
+def demo_settings(
+    api_url: str, *, rate_limit: float = 0.0, max_workers: int = DEFAULT_MAX_WORKERS
+) -> Settings:
+    """Settings for the demo tenant of an emulator at ``api_url``, built rather than loaded.
+
+    No config file, environment or token cache on disk takes part: a demo, a test or a
+    benchmark leaves the user's own account and cached tokens untouched.
+    """
+    return Settings(
+        client_id=DEMO_CREDENTIALS["client_id"],
+        client_secret=DEMO_CREDENTIALS["client_secret"],
+        username=DEMO_CREDENTIALS["username"],
+        password=DEMO_CREDENTIALS["password"],
+        api_url=api_url,
+        token_url=f"{api_url}/oauth/token",
+        profile=DEMO_PROFILE,
+        rate_limit=rate_limit,
+        max_workers=max_workers,
+        cache_tokens=False,
+    )
 
 
 def _demo_profile() -> dict[str, Any]:

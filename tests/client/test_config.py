@@ -14,6 +14,7 @@ from belimo_cloud.config import (
     ENV_VARS,
     Settings,
     config_path,
+    demo_settings,
     load_settings,
 )
 from belimo_cloud.errors import ConfigError
@@ -40,6 +41,17 @@ def test_demo_profile_works_without_a_file(tmp_path: Path) -> None:
     assert s.username == DEMO_CREDENTIALS["username"]
     assert s.password == DEMO_CREDENTIALS["password"]
     assert s.profile == "demo"
+
+
+def test_demo_settings_match_the_demo_profile_and_cache_no_token(tmp_path: Path) -> None:
+    url = "http://127.0.0.1:9999"
+    loaded = load_settings("demo", env={}, config_file=tmp_path / "absent.toml", api_url=url)
+    built = demo_settings(url, rate_limit=20.0, max_workers=2)
+    assert built.cache_tokens is False
+    assert (built.rate_limit, built.max_workers) == (20.0, 2)
+    same = ("client_id", "client_secret", "username", "password", "api_url", "token_url")
+    assert {k: getattr(built, k) for k in same} == {k: getattr(loaded, k) for k in same}
+    assert built.profile == loaded.profile == "demo"
 
 
 def test_file_entry_overrides_the_demo_profile(tmp_path: Path) -> None:

@@ -70,20 +70,9 @@ def run(out: Path) -> None:
 def _demo_client(url: str) -> Client:
     """A client for the demo tenant that leaves no token in the user's cache."""
     from belimo_cloud.client import Client
-    from belimo_cloud.config import DEMO_CREDENTIALS, Settings
+    from belimo_cloud.config import demo_settings
 
-    settings = Settings(
-        client_id=DEMO_CREDENTIALS["client_id"],
-        client_secret=DEMO_CREDENTIALS["client_secret"],
-        username=DEMO_CREDENTIALS["username"],
-        password=DEMO_CREDENTIALS["password"],
-        api_url=url,
-        token_url=f"{url}/oauth/token",
-        profile="demo",
-        rate_limit=20.0,
-        cache_tokens=False,
-    )
-    return Client.from_settings(settings)
+    return Client.from_settings(demo_settings(url, rate_limit=20.0))
 
 
 def _story(client: Client, out: Path) -> list[tuple[str, Path]]:

@@ -17,27 +17,12 @@ if TYPE_CHECKING:
     from belimo_cloud.web import LiveFeed
 
 __all__ = [
-    "DASHBOARD_AVERAGED",
-    "DASHBOARD_COUNTERS",
     "dashboard_url",
     "demo_store",
     "open_hint",
     "register",
     "serve",
 ]
-
-#: What the dashboard draws of each valve: counters as the last reading of each bucket ...
-DASHBOARD_COUNTERS = ("Heating_E_J", "Cooling_E_J")
-#: ... and the hydronic quantities as the bucket's average.
-DASHBOARD_AVERAGED = (
-    "AbsPower_Fb_W",
-    "AbsFlow_Fb_m3s",
-    "RelFlow_Fb_Rel2Vmax",
-    "T1_remote_K",
-    "T2_embeded_K",
-    "DeltaT_K",
-    "SpDeltaT_applied_K",
-)
 
 
 def dashboard_url(host: str, port: int, token: bool = False) -> str:
@@ -64,9 +49,10 @@ def demo_store(
     """
     from belimo_cloud.store import Store
     from belimo_cloud.syncer import NullProgress, sync
+    from belimo_cloud.web.data import AVERAGED, COUNTERS
 
     with Store(path) as store:
-        for names, aggregation in ((DASHBOARD_COUNTERS, "last"), (DASHBOARD_AVERAGED, "avg")):
+        for names, aggregation in ((COUNTERS, "last"), (AVERAGED, "avg")):
             sync(
                 client,
                 store,

@@ -6,11 +6,13 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from belimo_cloud.cli.baseline_cmd import SiteOption, WeatherUrlOption, _temperatures
 from belimo_cloud.cli.counter_options import (
     MaxPowerOption,
     ResetChoice,
@@ -84,6 +86,12 @@ def _no_rows() -> pd.DataFrame:
     return empty_long_frame().assign(aggregation=pd.Series(dtype="object"))
 
 
+def _earlier(selection: Selection, history_from: datetime | None) -> datetime | None:
+    if history_from is None or selection.start is None:
+        return selection.start
+    return min(selection.start, history_from)
+
+
 def _averaged_ids(source: Source, names: Sequence[str]) -> dict[str, list[str]]:
     """Per device, the datapoint ids of the averaged quantities ``names`` in its profile."""
     cat = source.catalogue
@@ -106,18 +114,21 @@ def report_samples(
     step: Step | None = None,
     last: Sequence[str] = COUNTERS,
     averaged: Sequence[str] = AVERAGED,
+    history_from: datetime | None = None,
 ) -> tuple[Source, pd.DataFrame]:
     """The report's data from the API: ``last`` names as last buckets, ``averaged`` as ``avg``.
 
     Returns the source of the ``last`` names (devices, catalogue, resolution) and all samples
     with an ``aggregation`` column, ready for :func:`belimo_cloud.report.write_report`.
     ``step`` (e.g. the one `cli.progress.working` yields) hears the progress. ``last`` must
-    name at least one datapoint: the catalogue comes with it.
+    name at least one datapoint: the catalogue comes with it. ``history_from`` reads the
+    ``last`` names from that earlier time on (the baseline year of the weather section).
     """
     import pandas as pd
 
     tell = step or _quiet
-    source = from_client(client, replace(selection, names=tuple(last)), step=tell)
+    counters = replace(selection, names=tuple(last), start=_earlier(selection, history_from))
+    source = from_client(client, counters, step=tell)
     size, start, end = source.resolution, selection.start, selection.end
     jobs = list(_averaged_ids(source, averaged).items())
     parts = [source.samples.assign(aggregation="last")]
@@ -147,11 +158,13 @@ def store_samples(
     step: Step | None = None,
     last: Sequence[str] = COUNTERS,
     averaged: Sequence[str] = AVERAGED,
+    history_from: datetime | None = None,
 ) -> tuple[Source, pd.DataFrame]:
     """:func:`report_samples` from a store: ``averaged`` names as ``avg`` where synced."""
     import pandas as pd
 
-    source = load(state, replace(selection, names=tuple(last)), path, step=step)
+    counters = replace(selection, names=tuple(last), start=_earlier(selection, history_from))
+    source = load(state, counters, path, step=step)
     ids = _averaged_ids(source, averaged)
     datapoints = sorted({d for dps in ids.values() for d in dps})
     averages = _averages_from_store(path, list(ids), datapoints, selection) if ids else _no_rows()
@@ -210,14 +223,28 @@ def report(  # noqa: PLR0917
     spread_gaps: SpreadGapsOption = False,
     reset_policy: ResetPolicyOption = ResetChoice.rate,
     rollover: RolloverOption = None,
+    weather: Annotated[
+        str | None,
+        typer.Option(
+            "--weather",
+            help="Weather CSV (site,timestamp,temperature, or a MeteoSwiss open-data file), or "
+            "open-meteo:LAT,LON: adds the weather-normalised year over year (the 365 days "
+            "before --from against the period; their counters are read too).",
+        ),
+    ] = None,
+    site: SiteOption = None,
+    weather_url: WeatherUrlOption = None,
 ) -> None:
     """Write an HTML report: fleet status, consumption, data quality and hydronic findings.
 
     Heating and cooling are reported apart; every finding (gap, outage, meter replacement,
     low dT, flow at Vmax, offline) comes with its dates and a recommendation. Dates without a
     zone are local times in --tz. Counters are read as by `belimo energy` (same options).
+    With --weather, a section compares the 365 local days before --from (the baseline year)
+    with the period, both normalised to a typical year, per device and for the fleet.
     """
     from belimo_cloud.report import write_report
+    from belimo_cloud.report.weather_content import baseline_start
 
     st = state_of(ctx)
     check_tz(tz)
@@ -233,12 +260,25 @@ def report(  # noqa: PLR0917
         start=begin,
         end=stop,
     )
+    temperature, history_from = None, None
+    if weather is not None:
+        import pandas as pd
+
+        if begin is not None:  # without a start the section says it needs one
+            history_from = baseline_start(pd.Timestamp(begin), tz).to_pydatetime()
+        temperature = _temperatures(
+            weather, tz=tz, site=site, span=(history_from or begin, stop), url=weather_url
+        )
     with working("Writing the report") as step:
         if store is not None:
-            source, samples = store_samples(store, selection, st, step=step)
+            source, samples = store_samples(
+                store, selection, st, step=step, history_from=history_from
+            )
         else:
             with st.client() as client:
-                source, samples = report_samples(client, selection, step=step)
+                source, samples = report_samples(
+                    client, selection, step=step, history_from=history_from
+                )
         step("analysing")
         path = write_report(
             output,
@@ -251,6 +291,7 @@ def report(  # noqa: PLR0917
             title=title,
             resolution=source.resolution,
             policy=policy,
+            weather=temperature,
         )
     note(f"wrote the report on {len(source.devices)} devices to {path}")
 

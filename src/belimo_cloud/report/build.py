@@ -37,6 +37,8 @@ def build_report(
     resolution: Duration = None,
     figures: bool = True,
     policy: CounterPolicy | None = None,
+    weather: pd.Series[float] | pd.DataFrame | None = None,
+    weather_site: str | None = None,
 ) -> str:
     """The report as one self-contained HTML document (figures inlined as PNG).
 
@@ -46,6 +48,10 @@ def build_report(
     temperatures from ``avg`` rows). ``start``/``end`` bound the period (naive values are
     local dates in ``tz``); ``freq`` is the consumption period (default: days up to two
     months, months up to three years, else years). ``figures=False`` leaves the figures out.
+    ``weather`` (daily mean temperatures [degC] indexed by day, or a
+    :func:`~belimo_cloud.analysis.weather.read_weather` frame with ``weather_site``) adds the
+    section "Weather-normalised, year over year": the 365 local days before ``start``
+    against the report's period, so ``samples`` then need the counters of that year too.
     """
     data = analyse(
         devices,
@@ -59,6 +65,8 @@ def build_report(
         freq=freq,
         resolution=resolution,
         policy=policy,
+        weather=weather,
+        weather_site=weather_site,
     )
     return render_page(build_page(data, figures=figures))
 

@@ -32,6 +32,11 @@ from belimo_cloud.analysis.fleet import (
 from belimo_cloud.analysis.policy import CounterPolicy
 from belimo_cloud.analysis.valves import valve_episodes, valve_kpis
 from belimo_cloud.errors import DataError
+from belimo_cloud.report.weather_content import (
+    WeatherComparison,
+    as_daily_temperature,
+    weather_comparison,
+)
 
 __all__ = ["FINDING_COLUMNS", "ReportData", "analyse", "auto_freq", "report_bound"]
 
@@ -74,6 +79,7 @@ class ReportData:
     findings: pd.DataFrame
     named: pd.DataFrame
     samples_count: int
+    weather: WeatherComparison | None = None
 
 
 def report_bound(value: Any, tz: str | tzinfo) -> pd.Timestamp | None:
@@ -195,6 +201,14 @@ def _keep_window(named: pd.DataFrame, lo: Any, hi: Any, resolution: Duration) ->
     return named[keep]
 
 
+def _counters(named: pd.DataFrame) -> pd.DataFrame:
+    """The counter readings of ``named``: ``last`` buckets where buckets are marked."""
+    counters = named[named["name"].isin(list(COUNTER_NAMES.values()))]
+    if "aggregation" in counters.columns:
+        counters = counters[counters["aggregation"].astype(str) != "avg"]
+    return counters
+
+
 def analyse(
     devices: pd.DataFrame,
     catalogue: pd.DataFrame,
@@ -209,6 +223,8 @@ def analyse(
     resolution: Duration = None,
     stale_after: str = "1h",
     policy: CounterPolicy | None = None,
+    weather: pd.Series[float] | pd.DataFrame | None = None,
+    weather_site: str | None = None,
 ) -> ReportData:
     """Compute the report's content: fleet status, energy, findings and valve KPIs.
 
@@ -218,14 +234,31 @@ def analyse(
     and power, flow and temperatures from ``avg`` buckets (the energy check integrates
     average power). ``now`` defaults to the fleet's latest lastSeen. ``policy`` reads the
     counters (default: ``CounterPolicy()``, as `belimo energy` does).
+
+    ``weather`` (daily mean temperatures indexed by day, or a frame of
+    :func:`~belimo_cloud.analysis.weather.read_weather`; ``weather_site`` names its site)
+    adds the weather-normalised year over year: the counters must then reach back over the
+    365 local days before ``start`` (:mod:`.weather_content`).
     """
     lo, hi = report_bound(start, tz), report_bound(end, tz)
     named = named_samples(samples, catalogue, devices)
-    named = _keep_window(named[named["name"].notna()], lo, hi, resolution)
+    named = named[named["name"].notna()]
+    comparison = None
+    if weather is not None:
+        every_counter = _counters(named)
+        comparison = weather_comparison(
+            every_counter,
+            devices,
+            as_daily_temperature(weather, tz=tz, site=weather_site),
+            start=lo,
+            end=hi,
+            tz=tz,
+            resolution=resolution,
+            policy=policy,
+        )
+    named = _keep_window(named, lo, hi, resolution)
     period = freq or auto_freq(lo, hi, named)
-    counters = named[named["name"].isin(list(COUNTER_NAMES.values()))]
-    if "aggregation" in counters.columns:
-        counters = counters[counters["aggregation"].astype(str) != "avg"]
+    counters = _counters(named)
     ref = reference_time(devices, now)
     energy = energy_by_device(
         counters, freq=period, tz=tz, start=lo, end=hi, resolution=resolution, policy=policy
@@ -264,4 +297,5 @@ def analyse(
         findings=findings,
         named=named,
         samples_count=len(samples),
+        weather=comparison,
     )

@@ -33,6 +33,7 @@ from belimo_cloud.report.page import (
     Table,
     Text,
 )
+from belimo_cloud.report.weather_section import weather_section
 
 if TYPE_CHECKING:
     from belimo_cloud.report.content import ReportData
@@ -240,7 +241,7 @@ def _lead(data: ReportData) -> str:
 
 
 def build_page(data: ReportData, *, figures: bool = True) -> Page:
-    """The report's page: cards, dated findings and the four sections."""
+    """The report's page: cards, dated findings and the five sections."""
     findings = finding_items(data)
     quality = quality_blocks(data)
     quality_rows = sum(len(b.rows) for b in quality if isinstance(b, Table))
@@ -252,6 +253,7 @@ def build_page(data: ReportData, *, figures: bool = True) -> Page:
         sections=(
             _fleet_section(data, figures),
             _energy_section(data, figures),
+            weather_section(data.weather, figures),
             Section("quality", "Data quality findings", quality),
             hydronics_section(data, figures),
         ),

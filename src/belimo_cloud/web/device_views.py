@@ -15,7 +15,7 @@ import pandas as pd
 from belimo_cloud.analysis.fleet import energy_by_device
 from belimo_cloud.report.findings import LABELS as FINDING_LABELS
 from belimo_cloud.web.data import COUNTERS, Snapshot
-from belimo_cloud.web.fleet_views import PERIODS, period_energy
+from belimo_cloud.web.fleet_views import PERIODS, energy_chart, period_energy
 from belimo_cloud.web.reduce import minmax_reduce, thin
 from belimo_cloud.web.shapes import LABELS, as_float, display, floats, local_text
 
@@ -72,9 +72,8 @@ def device_energy(snap: Snapshot, device_id: str, by: str, tz: str) -> dict[str,
     """The device's energy per local hour, day, week or month, per direction, with flags."""
     frame = snap.device(device_id)
     counters = frame.samples[frame.samples["name"].isin(list(COUNTERS))]
-    out: dict[str, Any] = {"by": by, "unit": "kWh", "directions": {}}
     if counters.empty:
-        return out
+        return energy_chart(None, by, tz)
     res = frame.resolution(str(counters["name"].iloc[0]))
     named = counters.assign(device_id=device_id)
     hourly = energy_by_device(named, freq=PERIODS["hour"], tz=tz, resolution=res)
@@ -84,17 +83,7 @@ def device_energy(snap: Snapshot, device_id: str, by: str, tz: str) -> dict[str,
         )
     else:
         table = period_energy(hourly, by, tz)
-    for direction in ("heating", "cooling"):
-        part = table[table["direction"] == direction]
-        if part.empty:
-            continue
-        out["directions"][direction] = {
-            "period": local_text(pd.DatetimeIndex(part["period"]), tz),
-            "consumption": floats(part["consumption"], 3),
-            "flagged": floats(part["flagged"], 3),
-            "quality": [str(q) for q in part["quality"]],
-        }
-    return out
+    return energy_chart(table, by, tz)
 
 
 def device_scatter(snap: Snapshot, device_id: str, tz: str, limit: int = 4000) -> dict[str, Any]:

@@ -83,19 +83,26 @@ def _quality(flags: pd.Series[Any]) -> str:
 
 def fleet_energy(snap: Snapshot, by: str, tz: str) -> dict[str, Any]:
     """The fleet's energy per local period, heating and cooling apart, with flagged shares."""
-    table = period_energy(snap.fleet.hourly, by, tz)
-    out: dict[str, Any] = {"by": by, "unit": "kWh", "directions": {}}
+    return energy_chart(period_energy(snap.fleet.hourly, by, tz), by, tz)
+
+
+def energy_chart(table: pd.DataFrame | None, by: str, tz: str) -> dict[str, Any]:
+    """An energy chart's data [kWh]: per direction, its periods, consumption, flags.
+
+    ``table`` holds the rows of :func:`period_energy`; None when there are no counters.
+    """
+    directions: dict[str, dict[str, list[Any]]] = {}
     for direction in DIRECTIONS:
-        part = table[table["direction"] == direction]
-        if part.empty:
+        part = table[table["direction"] == direction] if table is not None else None
+        if part is None or part.empty:
             continue
-        out["directions"][direction] = {
+        directions[direction] = {
             "period": local_text(pd.DatetimeIndex(part["period"]), tz),
             "consumption": floats(part["consumption"], 3),
             "flagged": floats(part["flagged"], 3),
             "quality": [str(q) for q in part["quality"]],
         }
-    return out
+    return {"by": by, "unit": "kWh", "directions": directions}
 
 
 def fleet_status(snap: Snapshot) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.client.loopback import serving
+
 Behaviour = Callable[["Handler"], None]
 
 
@@ -98,16 +100,11 @@ def hostile_server(**routes: Behaviour) -> Iterator[HostileServer]:
     server = _Server(("127.0.0.1", 0), Handler)
     server.hostile = state
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.stop.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(server):
+        try:
+            yield state
+        finally:
+            state.stop.set()  # before the shutdown: a stalled handler must let go first
 
 
 # -- behaviours --

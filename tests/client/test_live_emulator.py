@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from belimo_cloud.client import Client
-from belimo_cloud.client.live import DeviceEvent, Subscription
+from belimo_cloud.client.live import DeviceEvent
+from tests.client.loopback import collect
 from tests.conftest import DEMO
 
 pytestmark = pytest.mark.slow  # seconds of sped-up fleet time per test
@@ -29,16 +30,6 @@ def valves(client: Client, n: int) -> list[str]:
     ]
     found.sort(key=lambda d: d.health.last_seen or datetime.min, reverse=True)
     return [d.id for d in found[:n]]
-
-
-def collect(sub: Subscription, seconds: float) -> list[DeviceEvent]:
-    out = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        event = sub.get(timeout=0.05)
-        if event is not None:
-            out.append(event)
-    return out
 
 
 def assert_matches_history(client: Client, events: list[DeviceEvent], device: str) -> int:

@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from tests.client.loopback import serving
+
 BASE = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 STEP = timedelta(minutes=5)
 DEVICES = ("dev-a", "dev-b")
@@ -192,11 +194,5 @@ def sse_server(
     period: float = 0.05, ttl: float = 60.0, heartbeat: float = 0.2
 ) -> Iterator[SSEServer]:
     server = SSEServer(period, ttl, heartbeat)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -10,7 +10,8 @@ from datetime import datetime
 import pytest
 
 from belimo_cloud.client import Client
-from belimo_cloud.client.live import DeviceEvent, Subscription, parse_sse
+from belimo_cloud.client.live import DeviceEvent, parse_sse
+from tests.client.loopback import collect
 from tests.client.test_live_server import BASE, STEP, SSEServer, sse_server, value
 
 
@@ -24,16 +25,6 @@ def client_for(server: SSEServer) -> Client:
         cache_tokens=False,
         timeout=5,
     )
-
-
-def collect(sub: Subscription, until: float) -> list[DeviceEvent]:
-    events = []
-    deadline = time.monotonic() + until
-    while time.monotonic() < deadline:
-        event = sub.get(timeout=0.05)
-        if event is not None:
-            events.append(event)
-    return events
 
 
 def index(moment: datetime | None) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -17,6 +16,7 @@ import pytest
 
 from belimo_cloud.client.openmeteo import OpenMeteo
 from belimo_cloud.errors import APIError, DataError, TransportError
+from tests.client.loopback import serving
 
 
 def _temperature(day: date, hour: int = 12) -> float:
@@ -87,13 +87,8 @@ def serve_archive() -> Iterator[str]:
     _Archive.requests = []
     _Archive.broken = False
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Archive)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield f"http://127.0.0.1:{server.server_address[1]}/v1/archive"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

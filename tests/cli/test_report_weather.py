@@ -14,6 +14,7 @@ import pytest
 
 from belimo_cloud.emulator.model.measures import MEASURES
 from tests.cli.conftest import Invoke, one_line
+from tests.client.test_openmeteo import _Archive, serve_archive
 
 MEASURE = MEASURES[0]
 ROW = re.compile(r'<tr[^>]*data-device="([^"]+)" data-direction="heating" data-change="([^"]+)"')
@@ -115,3 +116,31 @@ def test_report_with_a_missing_weather_file_fails_in_one_line(
     assert result.exit_code != 0
     assert "nowhere.csv does not exist" in one_line(result.stderr)
     assert not (tmp_path / "r.html").exists()
+
+
+def test_report_with_open_meteo_asks_the_archive_for_both_years(
+    invoke: Invoke, on_emulator: str, tmp_path: Path, isolated_home: Path
+) -> None:
+    target = tmp_path / "report.html"
+    with serve_archive() as url:
+        result = invoke(
+            "report",
+            "--search",
+            "Heizung 2.OG Nord-Ost",
+            "--from",
+            "2018-02-01",
+            "--to",
+            "2018-02-15",
+            "--weather",
+            "open-meteo:47.38,8.54",
+            "--weather-url",
+            url,
+            "-o",
+            str(target),
+        )
+    assert result.exit_code == 0, result.output
+    asked = _Archive.requests[0]
+    assert (asked["start_date"], asked["end_date"]) == ("2017-02-01", "2018-02-14")
+    section = _section(target.read_text(encoding="utf-8"))
+    assert 'data-table="weather-degree-days"' in section
+    assert "2017-02-01 to 2018-01-31" in section

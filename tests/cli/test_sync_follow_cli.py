@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -14,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from belimo_cloud.store import Store
 from tests.cli.conftest import Invoke, demo_env, one_line
 from tests.conftest import FIXED_NOW
+from tests.followers import kill_while_following, stored
 
 pytestmark = pytest.mark.slow  # seconds of sped-up fleet time
 
@@ -24,14 +22,7 @@ VALVE = "Heizung EG"
 START = (FIXED_NOW - timedelta(hours=6)).isoformat()
 
 
-def stored(path: Path) -> pd.DataFrame:
-    with Store.open(path, read_only=True) as store:
-        frame = store.read()
-    columns = ["device_id", "datapoint_id", "resolution", "aggregation", "timestamp", "value"]
-    return frame[columns].sort_values(columns[:5]).reset_index(drop=True)
-
-
-def follow_args(store: Path, duration: str) -> list[str]:
+def sync_args(store: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -45,10 +36,12 @@ def follow_args(store: Path, duration: str) -> list[str]:
         START,
         "--store",
         str(store),
-        "--follow",
-        "--duration",
-        duration,
+        *extra,
     ]
+
+
+def follow_args(store: Path, duration: str) -> list[str]:
+    return sync_args(store, "--follow", "--duration", duration)
 
 
 def test_follow_killed_and_restarted_equals_a_fresh_sync(
@@ -57,19 +50,7 @@ def test_follow_killed_and_restarted_equals_a_fresh_sync(
     cloud = make_emulator(seed=0, speed=600.0, rate_limit=0, heartbeat=0.5)
     env = {**os.environ, **demo_env(cloud)}
     store = tmp_path / "follow.duckdb"
-    killed = subprocess.Popen(
-        follow_args(store, "60s"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not store.exists():
-            time.sleep(0.1)
-        time.sleep(4.0)  # following by now: syncs on events
-        assert killed.poll() is None, killed.stderr.read() if killed.stderr else ""
-        os.kill(killed.pid, signal.SIGKILL)
-    finally:
-        killed.wait(30)
-    assert killed.returncode == -signal.SIGKILL
+    kill_while_following(follow_args(store, "60s"), store, env)
 
     restarted = subprocess.run(
         follow_args(store, "4s"), env=env, capture_output=True, text=True, timeout=120, check=False
@@ -81,22 +62,7 @@ def test_follow_killed_and_restarted_equals_a_fresh_sync(
 
     fresh = tmp_path / "fresh.duckdb"
     again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "belimo_cloud.cli",
-            "sync",
-            "--search",
-            VALVE,
-            "--datapoints",
-            "heating_energy,power",
-            "--from",
-            START,
-            "--to",
-            (upto + pd.Timedelta(minutes=15)).isoformat(),
-            "--store",
-            str(fresh),
-        ],
+        sync_args(fresh, "--to", (upto + pd.Timedelta(minutes=15)).isoformat()),
         env=env,
         capture_output=True,
         text=True,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import threading
@@ -18,10 +16,10 @@ import pandas as pd
 import pytest
 
 from belimo_cloud.client import Client
-from belimo_cloud.store import Store
 from belimo_cloud.syncer import sync
 from belimo_cloud.syncer.follow import follow
 from tests.conftest import DEMO, FIXED_NOW
+from tests.followers import kill_while_following, stored
 
 pytestmark = pytest.mark.slow  # seconds of sped-up fleet time per test
 
@@ -61,13 +59,6 @@ def two_valves(client: Client) -> list[str]:
     return sorted(d.id for d in found[:2])
 
 
-def stored(path: Path) -> pd.DataFrame:
-    with Store(path) as store:
-        frame = store.read()
-    columns = ["device_id", "datapoint_id", "resolution", "aggregation", "timestamp", "value"]
-    return frame[columns].sort_values(columns[:5]).reset_index(drop=True)
-
-
 def fresh_sync(client: Client, path: Path, devices: list[str], upto: datetime) -> pd.DataFrame:
     sync(client, path, device_ids=devices, datapoints=DATAPOINTS, start=START, end=upto)
     return stored(path)
@@ -101,17 +92,7 @@ def test_follow_killed_and_restarted_equals_a_fresh_sync(cloud: str, tmp_path: P
         devices = two_valves(client)
     store = tmp_path / "follow.duckdb"
     args = [sys.executable, "-c", FOLLOWER, cloud, str(store), ",".join(devices), START.isoformat()]
-    killed = subprocess.Popen([*args, "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not store.exists():
-            time.sleep(0.1)
-        time.sleep(4.0)  # well into following: several syncs on events
-        assert killed.poll() is None, killed.stderr.read() if killed.stderr else ""
-        os.kill(killed.pid, signal.SIGKILL)
-    finally:
-        killed.wait(30)
-    assert killed.returncode == -signal.SIGKILL
+    kill_while_following([*args, "60"], store)
     restarted = subprocess.run(
         [*args, "4"], check=False, capture_output=True, text=True, timeout=120
     )

@@ -67,3 +67,17 @@ def one_line(text: str) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
     assert len(lines) == 1, f"expected one line, got {len(lines)}: {text!r}"
     return lines[0]
+
+
+def read_terminal(fd: int) -> bytes:
+    """All a pseudo-terminal shows until its other side closes (Linux then raises EIO)."""
+    chunks: list[bytes] = []
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from belimo_cloud.cli import progress
 from belimo_cloud.cli.progress import working
-from tests.cli.conftest import demo_env
+from tests.cli.conftest import demo_env, read_terminal
 
 
 class _Pipe(io.StringIO):
@@ -102,17 +102,8 @@ def test_on_a_real_terminal_the_status_is_erased() -> None:
     pid, fd = pty.fork()
     if pid == 0:  # child: stdout and stderr are the terminal
         os.execv(sys.executable, [sys.executable, "-c", _SCRIPT])
-    chunks: list[bytes] = []
-    while True:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
+    text = read_terminal(fd).decode()
     os.waitpid(pid, 0)
-    text = b"".join(chunks).decode()
     assert "Working: half" in text
     assert text.rstrip("\r\n").endswith("RESULT")
 

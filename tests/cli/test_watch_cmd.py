@@ -22,7 +22,7 @@ from typer.testing import CliRunner, Result
 from belimo_cloud.cli import live_cmd
 from belimo_cloud.cli.app import BelimoGroup, _root
 from belimo_cloud.client import Client
-from tests.cli.conftest import demo_env
+from tests.cli.conftest import demo_env, read_terminal
 from tests.conftest import DEMO
 
 
@@ -165,18 +165,9 @@ def test_watch_on_a_terminal_draws_a_table(cloud: str) -> None:
         env=env,
     )
     os.close(follower)
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
+    screen = read_terminal(leader).decode("utf-8", "replace")
     assert process.wait(60) == 0, process.stderr.read() if process.stderr else ""
     os.close(leader)
-    screen = b"".join(chunks).decode("utf-8", "replace")
     assert "datapoint" in screen and "evcloud.140" in screen
     assert "{" not in screen  # a table, not JSON lines
 

@@ -50,30 +50,21 @@ def energy_signature(
     fig = new_figure(7.5, 5.0)
     ax = fig.add_subplot()
     style_axes(ax)
-    ax.scatter(
-        baseline["temperature"],
-        baseline["energy"],
-        s=9,
-        alpha=0.55,
-        color=COLORS["neutral"],
-        label="baseline days",
-        linewidths=0,
-    )
+    days = [(baseline, "neutral", "baseline days")]
     if reporting is not None and not reporting.empty:
+        days.append((reporting, "heating", "reporting days"))
+    for frame, color, label in days:
         ax.scatter(
-            reporting["temperature"],
-            reporting["energy"],
+            frame["temperature"],
+            frame["energy"],
             s=9,
             alpha=0.55,
-            color=COLORS["heating"],
-            label="reporting days",
+            color=COLORS[color],
+            label=label,
             linewidths=0,
         )
-    lows = [float(baseline["temperature"].min())]
-    highs = [float(baseline["temperature"].max())]
-    if reporting is not None and not reporting.empty:
-        lows.append(float(reporting["temperature"].min()))
-        highs.append(float(reporting["temperature"].max()))
+    lows = [float(frame["temperature"].min()) for frame, _, _ in days]
+    highs = [float(frame["temperature"].max()) for frame, _, _ in days]
     grid = np.linspace(min(lows), max(highs), 200)
     for name, part in fitted.segments:
         ax.plot(

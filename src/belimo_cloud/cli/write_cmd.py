@@ -43,6 +43,9 @@ __all__ = ["WriteStatus", "jobs", "register", "write"]
 # The write statuses are part of the one exit-status table (exit_codes.py).
 WriteStatus = ExitStatus
 
+# `belimo write --wait` and `belimo jobs --wait` bound their wait alike.
+_WaitTimeout = Annotated[float, typer.Option("--timeout", min=0.0, help="Longest --wait [s].")]
+
 
 def _fail(exc: BaseException, status: int) -> NoReturn:
     error(" ".join(str(exc).split()))
@@ -101,9 +104,7 @@ def write(  # noqa: PLR0917 - the command's documented arguments and options
         bool, typer.Option("--wait", help="Wait until the device confirms (or refuses) the job.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Write without asking.")] = False,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.0, help="Longest --wait [s].")
-    ] = 600.0,
+    timeout: _WaitTimeout = 600.0,
     cancelable: Annotated[
         bool, typer.Option("--cancelable", help="Let the job be canceled (`belimo jobs --cancel`).")
     ] = False,
@@ -246,9 +247,7 @@ def jobs(  # noqa: PLR0917
     ] = None,
     cancel: Annotated[bool, typer.Option("--cancel", help="Cancel the job.")] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the job is final.")] = False,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.0, help="Longest --wait [s].")
-    ] = 600.0,
+    timeout: _WaitTimeout = 600.0,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, help="How many recent jobs to list.")
     ] = 20,

@@ -144,3 +144,38 @@ def test_report_with_open_meteo_asks_the_archive_for_both_years(
     section = _section(target.read_text(encoding="utf-8"))
     assert 'data-table="weather-degree-days"' in section
     assert "2017-02-01 to 2018-01-31" in section
+
+
+@pytest.mark.slow
+def test_report_from_a_store_reads_the_baseline_year(
+    invoke: Invoke, on_emulator: str, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "fleet.duckdb")
+    synced = invoke(
+        "sync",
+        "--search",
+        MEASURE.display_name,
+        "--datapoints",
+        "heating_energy,cooling_energy",
+        "--from",
+        "2016-12-31",
+        "--to",
+        "2018-07-02",
+        "--resolution",
+        "1h",
+        "--store",
+        store,
+    )
+    assert synced.exit_code == 0, synced.output
+    weather = tmp_path / "weather.csv"
+    _weather(invoke, weather, "2017-01-01", "2018-07-01")
+    target = tmp_path / "offline.html"
+    period = ("--from", "2018-01-01", "--to", "2018-07-01")
+    result = invoke(
+        "report", "--store", store, *period, "--weather", str(weather), "-o", str(target)
+    )
+    assert result.exit_code == 0, result.output
+    section = _section(target.read_text(encoding="utf-8"))
+    found = ROW.search(section)
+    assert found is not None, section[:2000]
+    assert float(found.group(2)) == pytest.approx(-100 * MEASURE.share, abs=3.0)

@@ -51,7 +51,7 @@ def serve(  # noqa: PLR0917
     heartbeat: Annotated[
         float, typer.Option(help="Seconds between :heartbeat comments of a change stream.")
     ] = 30.0,
-    token_ttl: Annotated[float, typer.Option(help="Access token lifetime [s].")] = 3600.0,
+    token_ttl: Annotated[float, typer.Option(help="Access token lifetime, in seconds.")] = 3600.0,
     rate_limit: Annotated[
         float, typer.Option(help="Data requests per second per token (0: no limit).")
     ] = 2.0,

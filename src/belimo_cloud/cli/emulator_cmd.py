@@ -61,7 +61,9 @@ def serve(  # noqa: PLR0917
     drop_rate: Annotated[
         float, typer.Option(help="Fraction of connections closed without an answer (0..1).")
     ] = 0.0,
-    latency_ms: Annotated[float, typer.Option(help="Added latency per request [ms].")] = 0.0,
+    latency_ms: Annotated[
+        float, typer.Option(help="Added latency per request, in milliseconds.")
+    ] = 0.0,
 ) -> None:
     """Serve the demo cloud until Ctrl-C (log in with the tutorial's placeholder credentials).
 

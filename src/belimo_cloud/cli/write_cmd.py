@@ -44,7 +44,9 @@ __all__ = ["WriteStatus", "jobs", "register", "write"]
 WriteStatus = ExitStatus
 
 # `belimo write --wait` and `belimo jobs --wait` bound their wait alike.
-_WaitTimeout = Annotated[float, typer.Option("--timeout", min=0.0, help="Longest --wait, in seconds.")]
+_WaitTimeout = Annotated[
+    float, typer.Option("--timeout", min=0.0, help="Longest --wait, in seconds.")
+]
 
 
 def _fail(exc: BaseException, status: int) -> NoReturn:

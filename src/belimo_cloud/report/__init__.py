@@ -2,7 +2,8 @@
 
 ``build_report(devices, catalogue, samples, *, start, end, tz, title)`` returns the document;
 ``write_report(path, devices, catalogue, samples, ...)`` writes it. ``analyse(...)`` gives the
-same content as frames.
+same content as frames. With ``weather=`` (daily temperatures) the report adds a
+weather-normalised year over year: the 365 local days before ``start`` against the period.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 SRC := src tests benchmarks
 
-.PHONY: demo test lint typecheck imports unit emulator clean browser
+.PHONY: demo test lint typecheck imports unit emulator clean browser java
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +49,17 @@ browser:
 			|| echo "could not install Chromium: the browser tests will skip"; \
 	else echo "no Chromium: the browser tests will skip (as root: apt-get install -y chromium)"; fi
 
-test: lint typecheck imports browser unit
+# The Spark tests need a Java runtime. As root, install Debian's where it is missing; otherwise
+# those tests skip and say how.
+java:
+	@if command -v java >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Java for the Spark tests (apt-get install default-jre-headless)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless >/dev/null) \
+			|| echo "could not install Java: the Spark tests will skip"; \
+	else echo "no Java: the Spark tests will skip (as root: apt-get install -y default-jre-headless)"; fi
+
+test: lint typecheck imports browser java unit
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist

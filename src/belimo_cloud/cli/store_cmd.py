@@ -65,6 +65,7 @@ class ExportFormat(StrEnum):
 
     csv = "csv"
     parquet = "parquet"
+    delta = "delta"
 
 
 def sync(  # noqa: PLR0917
@@ -173,11 +174,13 @@ def export(  # noqa: PLR0917
         typer.Option(
             "--output",
             "-o",
-            help="Target: a CSV file, or a directory for Parquet (Hive-partitioned).",
+            help="Target: a CSV file, or a directory for Parquet (zstd, partitioned by datapoint "
+            "and device) or a Delta table.",
         ),
     ],
     fmt: Annotated[
-        ExportFormat, typer.Option("--format", "-f", case_sensitive=False, help="csv or parquet.")
+        ExportFormat,
+        typer.Option("--format", "-f", case_sensitive=False, help="csv, parquet or delta."),
     ] = ExportFormat.parquet,
     store: StoreOption = None,
     device: Annotated[
@@ -186,7 +189,13 @@ def export(  # noqa: PLR0917
     start: FromOption = None,
     end: ToOption = None,
     tz: TzOption = DEFAULT_TZ,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing target.")] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            help="Replace an existing target, only once the new export is complete "
+            "(never the store itself)."
+        ),
+    ] = False,
 ) -> None:
     """Export stored samples in long format (device_id, datapoint_id, timestamp, value ...)."""
     from belimo_cloud.store import Store, default_store_path
@@ -197,7 +206,7 @@ def export(  # noqa: PLR0917
     path = store if store is not None else default_store_path()
     if not path.exists():
         raise CommandError(f"store {path} does not exist; fill it with `belimo sync` first")
-    with Store(path) as source, working("Exporting") as step:
+    with Store.open(path, read_only=True) as source, working("Exporting") as step:
         step(f"{fmt.value} to {output}")
         rows = source.export(
             output,
@@ -229,10 +238,11 @@ def info(
     output: OutputOption = None,
 ) -> None:
     """List the stored series with their ranges, gaps and the file size."""
-    from belimo_cloud.store import Store
+    from belimo_cloud.store import Store, default_store_path
 
     st = state_of(ctx)
-    with Store(store) as source:
+    path = store if store is not None else default_store_path()
+    with Store.open(path, read_only=path.exists()) as source:
         summary = source.info()
     note(
         f"store {summary.path}: {summary.size_mb:.1f} MB, {summary.devices} devices, "
@@ -240,6 +250,25 @@ def info(
         + ("" if summary.exists else " (no file yet: run `belimo sync`)")
     )
     emit(summary.series_frame(), st.format(fmt), st.out(output))
+
+
+@store_app.command("compact")
+def compact(store: StoreOption = None) -> None:
+    """Rewrite the store in (series, time) order: the smallest file after a large sync.
+
+    The old file stays whole until the new one is complete; the points are the same.
+    """
+    from belimo_cloud.store import Store, default_store_path
+
+    path = store if store is not None else default_store_path()
+    if not path.exists():
+        raise CommandError(f"store {path} does not exist; fill it with `belimo sync` first")
+    before = path.stat().st_size
+    with Store(path) as target, working("Compacting") as step:
+        step(str(path))
+        points = target.compact()
+    after = path.stat().st_size
+    note(f"compacted {path}: {points:,} points, {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
 
 
 def register(app: typer.Typer) -> None:

@@ -100,7 +100,8 @@ def _from_store(path: Path, selection: Selection) -> Source:
             f"store {path} does not exist; fill it with `belimo sync --store {path}` "
             "or leave out --store to read from the API"
         )
-    with Store(path) as store:
+    # Read-only: a sync may write the store meanwhile, and read-only media can be read.
+    with Store.open(path, read_only=True) as store:
         devices = _select_devices(store.devices(), selection)
         catalogue = store.catalogue()
         wanted = catalogue[catalogue["name"].isin(selection.names)]

@@ -108,7 +108,7 @@ def parse_period(text: str, option: str, *, tz: str) -> Period:
 _OPEN_METEO = "open-meteo:"
 
 
-def _temperatures(
+def weather_temperatures(
     spec: str,
     *,
     tz: str,
@@ -223,7 +223,7 @@ def baseline(  # noqa: PLR0917
     report = parse_period(reporting_period, "--reporting", tz=tz) if reporting_period else None
     start = min(base.start, report.start) if report else base.start
     end = max(base.end, report.end) if report else base.end
-    temperature = _temperatures(
+    temperature = weather_temperatures(
         weather,
         tz=tz,
         site=site,
@@ -346,7 +346,7 @@ def degree_days_command(  # noqa: PLR0917
     stop = parse_when(end, "--to", now=now, tz=tz)
     if begin is not None and stop is not None and stop <= begin:
         raise CommandError("--to must be after --from")
-    temperature = _temperatures(weather, tz=tz, site=site, span=(begin, stop), url=weather_url)
+    temperature = weather_temperatures(weather, tz=tz, site=site, span=(begin, stop), url=weather_url)
     if begin is not None:
         temperature = temperature[temperature.index >= begin]
     if stop is not None:

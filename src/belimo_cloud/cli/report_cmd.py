@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from belimo_cloud.cli.baseline_cmd import SiteOption, WeatherUrlOption, _temperatures
+from belimo_cloud.cli.baseline_cmd import SiteOption, WeatherUrlOption, weather_temperatures
 from belimo_cloud.cli.counter_options import (
     MaxPowerOption,
     ResetChoice,
@@ -266,7 +266,7 @@ def report(  # noqa: PLR0917
 
         if begin is not None:  # without a start the section says it needs one
             history_from = baseline_start(pd.Timestamp(begin), tz).to_pydatetime()
-        temperature = _temperatures(
+        temperature = weather_temperatures(
             weather, tz=tz, site=site, span=(history_from or begin, stop), url=weather_url
         )
     with working("Writing the report") as step:

@@ -346,7 +346,9 @@ def degree_days_command(  # noqa: PLR0917
     stop = parse_when(end, "--to", now=now, tz=tz)
     if begin is not None and stop is not None and stop <= begin:
         raise CommandError("--to must be after --from")
-    temperature = weather_temperatures(weather, tz=tz, site=site, span=(begin, stop), url=weather_url)
+    temperature = weather_temperatures(
+        weather, tz=tz, site=site, span=(begin, stop), url=weather_url
+    )
     if begin is not None:
         temperature = temperature[temperature.index >= begin]
     if stop is not None:

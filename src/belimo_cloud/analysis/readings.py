@@ -35,6 +35,7 @@ OUTAGE = 8
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 _BLOCK = 1 << 22  # readings per block of the full passes (bounded temporaries)
+_CACHE = 1 << 15  # readings per block of the passes that reuse buffers (they stay in cache)
 _SAMPLE = 1024  # intervals per series used for its statistics
 _CHUNK = 2048  # series whose statistics are computed together (bounded temporaries)
 _REL_RESOLUTION = 1e-9  # float counters cannot resolve less than this share of their level
@@ -203,7 +204,15 @@ class _Walker:
 
 def _bad_runs(v: F64, starts: I64) -> tuple[I64, I64]:
     """Maximal runs ``[a, b)`` of zero or missing readings within a group (starts, ends)."""
-    bad = np.flatnonzero(~np.isfinite(v) | (v == 0))
+    parts: list[I64] = []
+    for a in range(0, len(v), _CACHE):
+        blk = v[a : a + _CACHE]
+        # Counters read positive: a block whose extremes are positive and finite has no bad
+        # reading (a NaN makes both extremes NaN), and two reductions cost less than a mask.
+        if blk.min() > 0 and blk.max() < np.inf:
+            continue
+        parts.append(np.flatnonzero(~np.isfinite(blk) | (blk == 0)) + a)
+    bad = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     if not len(bad):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     cut = np.ones(len(bad), dtype=bool)
@@ -335,21 +344,47 @@ def _drops(
 def _interval_pass(
     t: I64, v: F64, lo: I64, hi: I64, *, stats: SeriesStats, policy: CounterPolicy
 ) -> tuple[list[int], list[int]]:
-    """One pass over every interval: rises beyond the bound and raw gaps (reading indices)."""
+    """One pass over every interval: rises beyond the bound and raw gaps (reading indices).
+
+    A block of intervals is looked at one by one only when its extremes allow a finding:
+    its longest interval beyond the gap, or its largest rise beyond the bound at its shortest
+    interval (the bound grows with the interval, and rounding keeps that order). Findings
+    are rare, so most blocks cost two subtractions and three reductions in cache.
+    """
     jumps: list[int] = []
     gaps: list[int] = []
     fixed = policy.gap_ns
+    size = min(_CACHE, max(len(t) - 1, 0))
+    dti = np.empty(size, dtype=np.int64)
+    dt = np.empty(size, dtype=np.float64)
+    dv = np.empty(size, dtype=np.float64)
+    hit = np.empty(size, dtype=bool)
     for g in range(len(lo)):
         a, b = int(lo[g]), int(hi[g])
         if b - a < 2:
             continue
-        dt = np.diff(t[a:b]).astype(np.float64)
         gap = fixed if fixed is not None else policy.gap_factor * float(stats.cadence[g])
-        gaps.extend((np.flatnonzero(dt > gap) + a + 1).tolist())
-        if np.isfinite(stats.bound[g]):
-            dt *= stats.bound[g] / 1e9
-            dt += stats.tol[g]
-            jumps.extend((np.flatnonzero(np.diff(v[a:b]) > dt) + a + 1).tolist())
+        plausible = bool(np.isfinite(stats.bound[g]))
+        scale, tol = stats.bound[g] / 1e9, stats.tol[g]
+        monotone = bool(scale >= 0)
+        for s in range(a, b - 1, _CACHE):
+            e = min(s + _CACHE, b - 1)  # intervals (i, i + 1) for i in [s, e)
+            m = e - s
+            d = np.subtract(t[s + 1 : e + 1], t[s:e], out=dti[:m])
+            if np.float64(d.max()) > gap:
+                np.copyto(dt[:m], d, casting="safe")
+                gaps.extend((np.flatnonzero(np.greater(dt[:m], gap, out=hit[:m])) + s + 1).tolist())
+            if not plausible:
+                continue
+            rise = np.subtract(v[s + 1 : e + 1], v[s:e], out=dv[:m])
+            # NaN in the block (max is NaN) looks at every interval, as does a negative bound.
+            if monotone and rise.max() <= np.float64(d.min()) * scale + tol:
+                continue
+            np.copyto(dt[:m], d, casting="safe")
+            dt[:m] *= scale
+            dt[:m] += tol
+            if np.greater(rise, dt[:m], out=hit[:m]).any():
+                jumps.extend((np.flatnonzero(hit[:m]) + s + 1).tolist())
     return jumps, gaps
 
 

@@ -267,19 +267,16 @@ def _outages(
         found.events_of(g[hit], OUTAGE, (t[a[hit]], t[b[hit] - 1]), (level, back))
 
 
-def _drop_candidates(v: F64, lo: I64, hi: I64, stats: SeriesStats, found: Findings) -> list[int]:
-    """Readings below the one before by more than the jitter; notes the groups with jitter."""
-    parts: list[I64] = []
-    n = len(v)
-    for a in range(0, max(n - 1, 0), _BLOCK):
-        b = min(a + _BLOCK, n - 1)
-        hit = np.flatnonzero(v[a + 1 : b + 1] < v[a:b])
-        if len(hit):
-            parts.append(hit + a + 1)
-    if not parts:
+def _drop_candidates(
+    falls: list[int], v: F64, hi: I64, stats: SeriesStats, found: Findings
+) -> list[int]:
+    """Readings below the one before by more than the jitter; notes the groups with jitter.
+
+    ``falls`` are the readings below the one before in their group (the interval pass).
+    """
+    if not falls:
         return []
-    d = np.concatenate(parts)
-    d = d[~np.isin(d, lo)]
+    d = np.asarray(falls, dtype=np.int64)
     g = np.searchsorted(hi, d, side="right")
     big = v[d] < v[d - 1] - stats.tol[g]
     found.jitter_groups.update(np.unique(g[~big]).tolist())
@@ -297,10 +294,17 @@ def _after_runs(found: Findings, hi: I64) -> list[int]:
 
 
 def _drops(
-    t: I64, v: F64, *, stats: SeriesStats, policy: CounterPolicy, found: Findings, walk: _Walker
+    t: I64,
+    v: F64,
+    falls: list[int],
+    *,
+    stats: SeriesStats,
+    policy: CounterPolicy,
+    found: Findings,
+    walk: _Walker,
 ) -> None:
     """Each drop is a spike (a reading above or below its neighbours), a reset or a rollover."""
-    cands = _drop_candidates(v, walk.lo, walk.hi, stats, found)
+    cands = _drop_candidates(falls, v, walk.hi, stats, found)
     for d in sorted(set(cands) | set(_after_runs(found, walk.hi))):
         if d in found.excluded:
             continue
@@ -343,14 +347,17 @@ def _drops(
 
 def _interval_pass(
     t: I64, v: F64, lo: I64, hi: I64, *, stats: SeriesStats, policy: CounterPolicy
-) -> tuple[list[int], list[int]]:
-    """One pass over every interval: rises beyond the bound and raw gaps (reading indices).
+) -> tuple[list[int], list[int], list[int]]:
+    """One pass over every interval: falls, rises beyond the bound and raw gaps.
 
-    A block of intervals is looked at one by one only when its extremes allow a finding:
-    its longest interval beyond the gap, or its largest rise beyond the bound at its shortest
-    interval (the bound grows with the interval, and rounding keeps that order). Findings
-    are rare, so most blocks cost two subtractions and three reductions in cache.
+    Each is a list of reading indices (the reading that ends the interval). A block of
+    intervals is looked at one by one only when its extremes allow a finding: its longest
+    interval beyond the gap, its smallest change below zero (or NaN), its largest rise beyond
+    the bound at its shortest interval (the bound grows with the interval, and rounding keeps
+    that order). Findings are rare, so most blocks cost two subtractions and four reductions
+    on buffers that stay in cache.
     """
+    falls: list[int] = []
     jumps: list[int] = []
     gaps: list[int] = []
     fixed = policy.gap_ns
@@ -374,9 +381,12 @@ def _interval_pass(
             if np.float64(d.max()) > gap:
                 np.copyto(dt[:m], d, casting="safe")
                 gaps.extend((np.flatnonzero(np.greater(dt[:m], gap, out=hit[:m])) + s + 1).tolist())
+            rise = np.subtract(v[s + 1 : e + 1], v[s:e], out=dv[:m])
+            # A difference is below zero exactly when the later reading is below the earlier.
+            if not rise.min() >= 0:
+                falls.extend((np.flatnonzero(np.less(rise, 0, out=hit[:m])) + s + 1).tolist())
             if not plausible:
                 continue
-            rise = np.subtract(v[s + 1 : e + 1], v[s:e], out=dv[:m])
             # NaN in the block (max is NaN) looks at every interval, as does a negative bound.
             if monotone and rise.max() <= np.float64(d.min()) * scale + tol:
                 continue
@@ -385,15 +395,14 @@ def _interval_pass(
             dt[:m] += tol
             if np.greater(rise, dt[:m], out=hit[:m]).any():
                 jumps.extend((np.flatnonzero(hit[:m]) + s + 1).tolist())
-    return jumps, gaps
+    return falls, jumps, gaps
 
 
 def _jumps(
-    t: I64, v: F64, *, stats: SeriesStats, policy: CounterPolicy, found: Findings, walk: _Walker
+    t: I64, v: F64, cands: list[int], *, stats: SeriesStats, found: Findings, walk: _Walker
 ) -> None:
     """Increases beyond the plausibility bound: a bad first, last or leading-zero reading is
     excluded; a lasting step inside the series is replaced by the surrounding rate."""
-    cands, found.raw_gaps = _interval_pass(t, v, walk.lo, walk.hi, stats=stats, policy=policy)
     for k in sorted(set(cands) | set(_after_runs(found, walk.hi))):
         if k in found.excluded or k in found.breaks:
             continue
@@ -433,6 +442,7 @@ def classify(
     found = Findings()
     walk = _Walker(lo, hi, found)
     _outages(t, v, lo=lo, hi=hi, stats=stats, found=found, walk=walk)
-    _drops(t, v, stats=stats, policy=policy, found=found, walk=walk)
-    _jumps(t, v, stats=stats, policy=policy, found=found, walk=walk)
+    falls, rises, found.raw_gaps = _interval_pass(t, v, lo, hi, stats=stats, policy=policy)
+    _drops(t, v, falls, stats=stats, policy=policy, found=found, walk=walk)
+    _jumps(t, v, rises, stats=stats, found=found, walk=walk)
     return found

@@ -34,7 +34,6 @@ OUTAGE = 8
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-_BLOCK = 1 << 22  # readings per block of the full passes (bounded temporaries)
 _CACHE = 1 << 15  # readings per block of the passes that reuse buffers (they stay in cache)
 _SAMPLE = 1024  # intervals per series used for its statistics
 _CHUNK = 2048  # series whose statistics are computed together (bounded temporaries)
@@ -157,18 +156,28 @@ def _stats_chunk(t: I64, v: F64, lo: I64, hi: I64, policy: CounterPolicy) -> tup
     if policy.jitter is not None:
         tol = np.maximum(float(policy.jitter), floor)
     else:
-        neg = np.where(step < 0, -step, np.nan)
-        n_neg = np.sum(step < 0, axis=1)
+        falls = step < 0
+        n_neg = np.sum(falls, axis=1)
         common = n_neg >= np.maximum(5, (0.02 * np.sum(good, axis=1)).astype(np.int64))
-        jitter = np.where(common, 3.0 * np.nan_to_num(_row_quantile(neg, 0.9)), 0.0)
+        jitter = np.zeros(len(lo))
+        # Only the rows that use a quantile sort for it (a counter has few decreases).
+        if common.any():
+            sub = step[common]
+            neg = np.where(sub < 0, -sub, np.nan)
+            jitter[common] = 3.0 * np.nan_to_num(_row_quantile(neg, 0.9))
         tol = np.maximum(jitter, floor)
     bound = np.full(len(lo), np.inf)
     if policy.plausibility:
-        rates = np.where(step > tol[:, None], step / (dt / 1e9), np.nan)
-        n_up = np.sum(step > tol[:, None], axis=1)
-        high = policy.spike_factor * _row_quantile(rates, 0.9)
-        mid = policy.spike_factor * 2.0 * _row_quantile(rates, 0.5)
-        bound = np.where(n_up >= 20, high, np.where(n_up >= 3, mid, np.inf))
+        up = step > tol[:, None]
+        n_up = np.sum(up, axis=1)
+        high, mid = n_up >= 20, (n_up >= 3) & (n_up < 20)
+        for rows, q, scale in (
+            (high, 0.9, policy.spike_factor),
+            (mid, 0.5, policy.spike_factor * 2.0),
+        ):
+            if rows.any():
+                rates = np.where(up[rows], step[rows] / (dt[rows] / 1e9), np.nan)
+                bound[rows] = scale * _row_quantile(rates, q)
     return tol, bound, cadence
 
 

@@ -36,7 +36,7 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 _CACHE = 1 << 15  # readings per block of the passes that reuse buffers (they stay in cache)
 _SAMPLE = 1024  # intervals per series used for its statistics
-_CHUNK = 2048  # series whose statistics are computed together (bounded temporaries)
+_CHUNK = 64  # series whose statistics are computed together (temporaries stay in cache)
 _REL_RESOLUTION = 1e-9  # float counters cannot resolve less than this share of their level
 
 

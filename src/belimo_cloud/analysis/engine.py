@@ -196,10 +196,15 @@ def scan(
     return scan_counters(prep.starts, t, prep.v, policy=policy, max_rate=max_rate)
 
 
-def _quality_text(bits: npt.NDArray[np.uint8]) -> npt.NDArray[np.object_]:
-    out = np.empty(len(bits), dtype=object)
-    for value in np.unique(bits):
-        out[bits == value] = flag_names(int(value))
+def _quality_text(bits: npt.NDArray[np.uint8]) -> pd.api.extensions.ExtensionArray:
+    """The flag names of each row as a ``str`` array, built in Arrow from the few names.
+
+    The same array pandas infers from Python strings, without creating one object a row.
+    """
+    top = int(bits.max()) if len(bits) else 0
+    names = pa.array([flag_names(b) for b in range(top + 1)], type=pa.string())
+    text = pa.DictionaryArray.from_arrays(pa.array(bits), names).dictionary_decode()
+    out: pd.api.extensions.ExtensionArray = pd.array(text, dtype="str")
     return out
 
 

@@ -160,13 +160,18 @@ def prepare_frame(samples: pd.DataFrame, by: Sequence[str], time: str, value: st
     n = len(samples)
     t = _ns(samples[time])
     v = _floats(samples[value])
-    change = np.zeros(n, dtype=bool)
-    if n:
-        change[0] = True
-    if n > 1:
-        for col in by:
-            change[1:] |= _key_changes(samples[col])
-    run_starts = np.flatnonzero(change)
+    if len(by) == 1 and n > 1:
+        # One key (the usual case): its changes are the run starts, no mask of the frame's
+        # length to combine keys in.
+        run_starts = np.concatenate(([0], np.flatnonzero(_key_changes(samples[by[0]])) + 1))
+    else:
+        change = np.zeros(n, dtype=bool)
+        if n:
+            change[0] = True
+        if n > 1:
+            for col in by:
+                change[1:] |= _key_changes(samples[col])
+        run_starts = np.flatnonzero(change)
     keys = samples[by].iloc[run_starts].reset_index(drop=True)
     if not keys.duplicated().any():
         starts = np.append(run_starts, n).astype(np.int64)

@@ -46,7 +46,7 @@ def period_energy(hourly: pd.DataFrame, by: str, tz: str) -> pd.DataFrame:
     """Hourly energy rows summed into local periods, per direction.
 
     As in the report, a device's energy in a period counts as ``flagged`` when any of its
-    hours there carries a flag (reset, gap, outage, glitch...): the bar shows how much of the
+    hours there carries a flag (reset, gap, outage, spike...): the bar shows how much of the
     period's energy rests on corrected readings. ``quality`` names the flags with the number
     of devices carrying each.
     """

@@ -99,6 +99,19 @@ def test_a_server_dripping_bytes_fails_at_the_exchange_deadline(headers_too: boo
     assert 1 <= len(srv.requests_to("/api/v3/devices/stats")) <= 3
 
 
+def test_a_change_stream_that_never_opens_gives_up() -> None:
+    # A watch against a server that never answers must end with an error, not retry forever.
+    with hostile_server(**{"/oauth/token": token(), "/api/v3/devices/change-stream": hang}) as srv:
+        client = Client.from_settings(settings(srv, timeout=0.3, budget=1.0))
+        with client:
+            subscription = client.live.subscribe(give_up_after=3.0)
+            result = outcome(lambda: subscription.get(timeout=30))
+            subscription.close()
+    assert isinstance(result, TransportError)
+    assert "could not be opened" in str(result)
+    assert len(srv.requests_to("/api/v3/devices/change-stream")) >= 2  # it did retry first
+
+
 def test_a_token_endpoint_that_never_answers_fails_within_the_budget() -> None:
     with hostile_server(**{"/oauth/token": hang}) as srv:
         session = Session(settings(srv, timeout=0.3, budget=1.0))

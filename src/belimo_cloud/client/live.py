@@ -26,6 +26,7 @@ from belimo_cloud.client.decode import decode
 from belimo_cloud.client.devices import id_of
 from belimo_cloud.client.live_events import DeviceEvent, LiveStats, Offer, parse_sse
 from belimo_cloud.client.live_subscription import (
+    GIVE_UP_AFTER,
     HEARTBEAT_TIMEOUT,
     RESUBSCRIBE_MARGIN,
     Subscription,
@@ -136,6 +137,7 @@ class Live:
         heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
         resubscribe_margin: float = RESUBSCRIBE_MARGIN,
         backfill: bool = True,
+        give_up_after: float = GIVE_UP_AFTER,
     ) -> Subscription:
         """Start a subscription: iterate it for DeviceEvents, or pass ``on_event``.
 
@@ -167,6 +169,7 @@ class Live:
             heartbeat_timeout=heartbeat_timeout,
             resubscribe_margin=resubscribe_margin,
             backfill=backfill,
+            give_up_after=give_up_after,
         )
         return subscription.start()
 

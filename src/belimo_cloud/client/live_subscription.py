@@ -43,6 +43,9 @@ HEARTBEAT_TIMEOUT = 120.0  # [s] silence after which the stream counts as dead (
 RESUBSCRIBE_MARGIN = 30.0  # [s] subscribe again this long before validUntil
 RECONNECT_FIRST = 0.2  # [s] first wait after a failed connection; doubles up to the cap
 RECONNECT_MAX = 30.0  # [s]
+# A stream that never opened gives up: a server that never answers must not hold a watch
+# forever. Once a stream has worked, drops are an outage to ride out, and it keeps trying.
+GIVE_UP_AFTER = 60.0  # [s] without a first connection
 QUEUE_SIZE = 10_000  # events waiting for a slow consumer before the reader waits too
 MIN_STREAM_TIME = 1.0  # [s] a stream is read at least this long, whatever the clocks say
 
@@ -75,7 +78,8 @@ class Subscription:
     ``get(timeout)`` waits at most ``timeout`` seconds for the next event; iteration ends when
     the subscription is closed. ``close()`` stops the reader thread (from any thread).
     A fatal error (refused credentials, an unknown device) ends the subscription and is raised
-    by ``get`` and the iterator.
+    by ``get`` and the iterator; so does a stream that could not be opened at all within
+    ``give_up_after`` seconds (a ``TransportError``).
     """
 
     def __init__(
@@ -88,8 +92,10 @@ class Subscription:
         heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
         resubscribe_margin: float = RESUBSCRIBE_MARGIN,
         backfill: bool = True,
+        give_up_after: float = GIVE_UP_AFTER,
     ) -> None:
         self._live = live
+        self.give_up_after = give_up_after
         self.device_ids = device_ids
         self.datapoint_ids = datapoint_ids
         self._on_event = on_event
@@ -205,6 +211,7 @@ class Subscription:
     def _run(self) -> None:
         delay = RECONNECT_FIRST
         connected_before = False
+        started = time.monotonic()
         try:
             while not self._closed.is_set():
                 opened = self.stats.connections
@@ -229,6 +236,15 @@ class Subscription:
                         delay = RECONNECT_FIRST
                         logger.debug("change-stream dropped (%s); reconnecting", exc)
                     else:
+                        waited = time.monotonic() - started
+                        if not connected_before and waited + delay > self.give_up_after:
+                            # The stream URL carries its token: name the session's own
+                            # (redacted) errors, else only the kind of failure.
+                            last = exc if isinstance(exc, TransportError) else type(exc).__name__
+                            raise TransportError(
+                                f"the change-stream could not be opened within {waited:.0f} s "
+                                f"(last: {last}); check the API URL and the network"
+                            ) from None
                         logger.debug("change-stream failed (%s); retry in %.1f s", exc, delay)
                         if self._closed.wait(delay):
                             break

@@ -206,7 +206,8 @@ def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def create_app(options: EmulatorOptions | None = None, *, fleet: Fleet | None = None) -> FastAPI:
-    """The emulator app for ``options`` (a fleet is built from ``options.seed`` unless given)."""
+    """The emulator app for ``options`` (a fleet is built from ``options.seed`` and
+    ``options.fleet_size`` unless given)."""
     options = options or EmulatorOptions()
     app = EmulatorApp(
         title="Belimo Cloud emulator",
@@ -216,7 +217,9 @@ def create_app(options: EmulatorOptions | None = None, *, fleet: Fleet | None = 
         openapi_url="/_emulator/openapi.json",
         swagger_ui_oauth2_redirect_url="/_emulator/docs/oauth2-redirect",
     )
-    app.state.emulator = EmulatorState(options, fleet if fleet is not None else Fleet(options.seed))
+    if fleet is None:
+        fleet = Fleet(options.seed, options.fleet_size)
+    app.state.emulator = EmulatorState(options, fleet)
     app.add_api_route("/oauth/token", token_endpoint, methods=["POST"])
     app.add_api_route(API + "/api-info", api_info, methods=["GET"])
     for module in (http_live, http_writes, http_devices, http_history, http_definitions, control):

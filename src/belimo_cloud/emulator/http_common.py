@@ -90,7 +90,11 @@ class EmulatorState:
         self.downloads: dict[str, tuple[float, str, dict[str, str], str]] = {}
         self._lock = threading.Lock()
         self._device_json: dict[tuple[str, datetime, int], dict[str, Any]] = {}
+        # Room for every device's object at one clock reading: paging a big fleet reuses them.
+        self._device_room = max(4096, 2 * len(fleet.devices))
+        self._summaries: dict[tuple[str, datetime, int], dict[str, Any]] = {}
         self._history: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._listings: OrderedDict[tuple[Any, ...], list[dict[str, Any]]] = OrderedDict()
 
     def _check_user(self, username: str, password: str) -> bool:
         tenant = self.fleet.tenant_by_email(username)
@@ -112,21 +116,52 @@ class EmulatorState:
         with self._lock:
             self.downloads.clear()
             self._device_json.clear()
+            self._summaries.clear()
             self._history.clear()
+            self._listings.clear()
 
     def device_json(self, device: DeviceSpec, now: datetime) -> dict[str, Any]:
-        """The full device object, cached per clock reading (lists ask for every device)."""
+        """The full device object, cached per clock reading (pages and streams ask again)."""
         key = (device.id, now, self.fleet.changes.device_revision(device.id))
         with self._lock:
             found = self._device_json.get(key)
         if found is not None:
             return found
-        body = self.fleet.device_json(device, now)
+        body = self.fleet.with_state(self.device_summary(device, now), device, now)
         with self._lock:
-            if len(self._device_json) > 4096:
+            if len(self._device_json) > self._device_room:
                 self._device_json.clear()
             self._device_json[key] = body
         return body
+
+    def device_summary(self, device: DeviceSpec, now: datetime) -> dict[str, Any]:
+        """The device object without ``state``, cached per clock reading."""
+        key = (device.id, now, self.fleet.changes.device_revision(device.id))
+        with self._lock:
+            found = self._summaries.get(key)
+        if found is not None:
+            return found
+        body = self.fleet.device_summary(device, now)
+        with self._lock:
+            if len(self._summaries) > self._device_room:
+                self._summaries.clear()
+            self._summaries[key] = body
+        return body
+
+    def listing(self, key: tuple[Any, ...]) -> list[dict[str, Any]] | None:
+        """A filtered, sorted device list kept by :meth:`remember_listing`, or None."""
+        with self._lock:
+            found = self._listings.get(key)
+            if found is not None:
+                self._listings.move_to_end(key)
+            return found
+
+    def remember_listing(self, key: tuple[Any, ...], bodies: list[dict[str, Any]]) -> None:
+        """Keep a few device lists, so that paging through one sorts it once."""
+        with self._lock:
+            self._listings[key] = bodies
+            while len(self._listings) > 8:
+                self._listings.popitem(last=False)
 
     def add_download(self, token: str, entry: tuple[float, str, dict[str, str], str]) -> None:
         """Remember a download link ``(valid_until, user_id, query, device_id)``."""

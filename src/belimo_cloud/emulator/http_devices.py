@@ -13,6 +13,7 @@ from belimo_cloud.emulator import params
 from belimo_cloud.emulator.http_common import (
     API,
     ApiError,
+    EmulatorState,
     authorize,
     device_of,
     envelope,
@@ -93,21 +94,16 @@ def list_devices(request: Request) -> Response:
     limit, offset = params.paging(query)
     state = state_of(request)
     now = state.now()
-    devices = state.fleet.devices_of(tenant) if _owned_by(tenant, owner) else []
-    bodies = [state.device_json(device, now) for device in devices]
-    if registration != "ALL":
-        wanted = registration == "REGISTERED"
-        bodies = [b for b in bodies if (_field(b, "health.lastSeen") is not None) == wanted]
-    if search is not None:
-        needle = search.casefold()
-        bodies = [
-            b
-            for b in bodies
-            if needle in str(b.get("displayName") or "").casefold()
-            or needle in str(b.get("serialNumber") or "").casefold()
-        ]
-    bodies.sort(key=lambda b: str(b.get("id")))
-    bodies.sort(key=lambda b: _sort_key(_field(b, field)), reverse=direction == "DESC")
+    owned = _owned_by(tenant, owner)
+    # The same list at the same clock reading and revision: paging sorts it once.
+    revision = state.fleet.changes.revision
+    key = (tenant.user_id, owned, registration, search, field, direction, now, revision)
+    bodies = state.listing(key)
+    if bodies is None:
+        bodies = _filtered(state, tenant if owned else None, registration, search, now)
+        bodies.sort(key=lambda b: str(b.get("id")))
+        bodies.sort(key=lambda b: _sort_key(_field(b, field)), reverse=direction == "DESC")
+        state.remember_listing(key, bodies)
     filters = {
         name: value
         for name, value in (("state", query.get("state")), ("search", search), ("owner", owner))
@@ -115,7 +111,12 @@ def list_devices(request: Request) -> Response:
     }
     if "state" in filters:
         filters["state"] = registration
-    page = bodies[offset : offset + limit]
+    fleet = state.fleet
+    page = []
+    for summary in bodies[offset : offset + limit]:
+        device = fleet.device(summary["id"])
+        assert device is not None
+        page.append(state.device_json(device, now))
     return json_response(
         envelope(
             page,
@@ -127,6 +128,30 @@ def list_devices(request: Request) -> Response:
             filters=filters,
         )
     )
+
+
+def _filtered(
+    state: EmulatorState,
+    tenant: Tenant | None,
+    registration: str,
+    search: str | None,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Device objects without state (what lists filter and sort on) of ``tenant``'s devices."""
+    devices = state.fleet.devices_of(tenant) if tenant is not None else []
+    bodies = [state.device_summary(device, now) for device in devices]
+    if registration != "ALL":
+        wanted = registration == "REGISTERED"
+        bodies = [b for b in bodies if (_field(b, "health.lastSeen") is not None) == wanted]
+    if search is not None:
+        needle = search.casefold()
+        bodies = [
+            b
+            for b in bodies
+            if needle in str(b.get("displayName") or "").casefold()
+            or needle in str(b.get("serialNumber") or "").casefold()
+        ]
+    return bodies
 
 
 @router.get(API + "/devices/{device_id}")

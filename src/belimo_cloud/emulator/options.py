@@ -18,6 +18,9 @@ class EmulatorOptions:
     """
 
     seed: int = 0
+    # None: the designed fleet (38 demo devices); N: the demo tenant has N energy valves, the
+    # designed ones first, then generated ones (model/generated.py), plus its two gateways.
+    fleet_size: int | None = None
     now: datetime | None = None  # start of the fleet clock (tz-aware UTC); None: the wall clock
     speed: float | None = None  # fleet seconds per real second; None: 0 with `now`, else 1
     token_ttl: float = 3600.0  # [s] access token lifetime

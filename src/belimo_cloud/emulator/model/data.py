@@ -36,6 +36,9 @@ IntArray = npt.NDArray[np.int64]
 HEATING_E, COOLING_E, VOLUME = "evcloud.210", "evcloud.200", "evcloud.220"
 COUNTERS = frozenset({HEATING_E, COOLING_E, VOLUME})
 
+#: Signals that grow with a valve's size (the others are temperatures or relative).
+_EXTENSIVE = frozenset({"flow", "power"})
+
 _SIGNALS = {
     "evcloud.100": "rel_flow",
     "evcloud.110": "flow",
@@ -83,6 +86,11 @@ def metadata_values(spec: DeviceSpec, model: DeviceModel) -> dict[str, Any]:
     }
 
 
+def _in_archetype(params: ValveParams, archetype: ValveParams, scale: float) -> ValveParams:
+    """A generated valve's written parameters in its archetype's size (see generated.py)."""
+    return replace(params, dn=archetype.dn, vmax=params.vmax / scale, pmax=archetype.pmax)
+
+
 def releases_of(model: DeviceModel) -> tuple[tuple[str, str, dict[str, str], str], ...]:
     """The firmware releases a device of this kind goes through."""
     return GW_RELEASES if model.kind == "gateway" else EV_RELEASES
@@ -100,9 +108,8 @@ class Sampler:
         self._climate = climate
         self._bases = bases
         self._at_replacement: dict[str, dict[str, float]] = {}
-        self._meta = {
-            spec.id: metadata_values(spec, built.models[spec.id]) for spec in built.devices
-        }
+        # Built on first use: a fleet of thousands starts without them.
+        self._meta: dict[str, dict[str, Any]] = {}
 
     def values(
         self,
@@ -125,7 +132,9 @@ class Sampler:
                 out.update(self._valve(spec.id, model, wanted, times, segments))
         elif any(dp.startswith("gwcloud.") for dp in datapoint_ids):
             out.update(self._gateway(model, times))
-        meta = self._meta[spec.id]
+        meta = self._meta.get(spec.id)
+        if meta is None:
+            meta = self._meta[spec.id] = metadata_values(spec, model)
         n = len(times)
         for dp in datapoint_ids:
             if dp in out:
@@ -192,9 +201,17 @@ class Sampler:
         times: IntArray,
         segments: list[tuple[int, ValveParams]] | None = None,
     ) -> dict[str, FloatArray]:
-        segments = segments or []
         valve = model.valve
         assert valve is not None and model.valve_index is not None
+        # The physics runs on what the daily integrals integrated: a generated valve's
+        # archetype, its results scaled (power, flow and counters; the rest is relative).
+        physics = model.archetype or valve
+        scale = model.scale
+        settings = segments or []
+        if model.archetype is not None:
+            segments = [(t, _in_archetype(p, physics, scale)) for t, p in settings]
+        else:
+            segments = settings
         need_counters = not COUNTERS.isdisjoint(wanted)
         window = slice(None)
         samples = times
@@ -206,11 +223,13 @@ class Sampler:
             )
             offset = int(times[0] - samples[0]) // SAMPLE_S
             window = slice(offset, offset + len(times))
-        signals = self._signals(valve, segments, samples)
+        signals = self._signals(physics, segments, samples)
         out: dict[str, FloatArray] = {}
         for dp in wanted:
             if dp in _SIGNALS:
-                out[dp] = getattr(signals, _SIGNALS[dp])[window]
+                name = _SIGNALS[dp]
+                column = getattr(signals, name)[window]
+                out[dp] = column * scale if name in _EXTENSIVE and scale != 1.0 else column
         n = len(times)
         if "evcloud.00009" in wanted:
             out["evcloud.00009"] = np.zeros(n)
@@ -219,7 +238,7 @@ class Sampler:
         for dp, read in SETTING_READERS.items():
             if dp in wanted:
                 column = np.full(n, read(valve))
-                for start, params in segments:
+                for start, params in settings:
                     column[times >= start] = read(params)
                 out[dp] = column
         if need_counters:
@@ -227,11 +246,15 @@ class Sampler:
             energy_base, volume_base = self._bases.bases(model.valve_index, days)
             if segments:
                 day_starts = EPOCH0 + days.astype(np.int64) * DAY_S
-                extra_energy, extra_volume = self._written_extra(valve, segments, day_starts)
+                extra_energy, extra_volume = self._written_extra(physics, segments, day_starts)
                 energy_base = energy_base + extra_energy
                 volume_base = volume_base + extra_volume
             energy = day_counters(signals.power, energy_base, len(days))[window]
             volume = day_counters(signals.flow, volume_base, len(days))[window]
+            if scale != 1.0:
+                # Scaling a non-decreasing series by a positive factor keeps it non-decreasing.
+                energy = energy * scale
+                volume = volume * scale
             heating = valve.kind == "heating"
             counters = {
                 HEATING_E: model.heat_e0 + energy if heating else np.full(n, model.heat_e0),

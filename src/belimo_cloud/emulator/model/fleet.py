@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from belimo_cloud.emulator.model import faults as designed
-from belimo_cloud.emulator.model.build import build, software_changes
+from belimo_cloud.emulator.model.build import Built, build, software_changes
 from belimo_cloud.emulator.model.changes import ChangeLog
 from belimo_cloud.emulator.model.counters import DailyBases
 from belimo_cloud.emulator.model.data import (
@@ -43,6 +43,7 @@ from belimo_cloud.emulator.model.data import (
     software_at,
 )
 from belimo_cloud.emulator.model.faults import FAULT_PLANS, PROBLEM_DESCRIPTION
+from belimo_cloud.emulator.model.generated import with_generated
 from belimo_cloud.emulator.model.layout import DeviceModel, epoch, iso
 from belimo_cloud.emulator.model.physics import grid
 from belimo_cloud.emulator.model.profiles import Definitions
@@ -67,16 +68,22 @@ __all__ = [
 
 ONLINE_WITHIN = timedelta(minutes=5)
 _shared_lock = threading.Lock()
-_shared: dict[int, tuple[Climate, DailyBases]] = {}
+_shared: dict[tuple[int, int], tuple[Climate, DailyBases]] = {}
 
 
-def _physics_of(seed: int) -> tuple[Climate, DailyBases]:
-    """Weather and counter bases, shared by every Fleet of one seed in this process."""
+def _physics_of(seed: int, built: Built) -> tuple[Climate, DailyBases]:
+    """Weather and counter bases, shared by every Fleet of one seed in this process.
+
+    A fleet with generated valves integrates a few more archetypes than the designed one
+    (``built.valves``), so the two keep separate bases.
+    """
+    key = (seed, len(built.valves))
     with _shared_lock:
-        if seed not in _shared:
-            climate = Climate(seed)
-            _shared[seed] = (climate, DailyBases(climate, build(seed).valves))
-        return _shared[seed]
+        if key not in _shared:
+            same_seed = [pair[0] for k, pair in _shared.items() if k[0] == seed]
+            climate = same_seed[0] if same_seed else Climate(seed)
+            _shared[key] = (climate, DailyBases(climate, built.valves))
+        return _shared[key]
 
 
 def designed_faults(seed: int = 0, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -117,16 +124,25 @@ def _text(value: Any) -> str:
 
 
 class Fleet:
-    """All tenants and devices of one emulator instance."""
+    """All tenants and devices of one emulator instance.
 
-    def __init__(self, seed: int = 0) -> None:
+    ``fleet_size`` None is the designed fleet; a number gives the demo tenant that many
+    energy valves: the designed ones, then generated ones (see generated.py).
+    """
+
+    def __init__(self, seed: int = 0, fleet_size: int | None = None) -> None:
         self.seed = seed
         built = build(seed)
+        if fleet_size is not None:
+            built = with_generated(built, seed, fleet_size)
         self._built = built
         self.tenants: list[Tenant] = built.tenants
         self.devices: list[DeviceSpec] = built.devices
         self.definitions: Definitions = Definitions()
         self._by_id = {d.id: d for d in built.devices}
+        self._of_tenant: dict[str, list[DeviceSpec]] = {}
+        for device in built.devices:
+            self._of_tenant.setdefault(device.owner.user_id, []).append(device)
         self._datapoints: dict[str, list[dict[str, Any]]] = {
             ref: self.definitions.profile_datapoints(ref)
             for ref in {d.dataprofile for d in built.devices}
@@ -141,12 +157,18 @@ class Fleet:
             ref: {dp["id"] for dp in dps if dp["featureValues"]["default.basetype"] == "int"}
             for ref, dps in self._datapoints.items()
         }
-        climate, bases = _physics_of(seed)
+        self._profile_names = {
+            ref: "{name}/{version}".format(**self.definitions.profile_summary(ref))
+            for ref in self._datapoints
+        }
+        climate, bases = _physics_of(seed, built)
         self._climate = climate
         self._bases = bases
         self.changes = ChangeLog()
         self._sampler = Sampler(built, climate, bases, self.changes)
         self._state_cache: dict[tuple[str, int, int, int], dict[str, Any]] = {}
+        # Room for every device's current state, so that paging a big fleet reuses them.
+        self._state_room = max(4096, 2 * len(built.devices))
 
     def model(self, device: DeviceSpec) -> DeviceModel:
         """The device's physical and behavioural facts."""
@@ -177,8 +199,8 @@ class Fleet:
         return next((t for t in self.tenants if t.email.lower() == email.lower()), None)
 
     def devices_of(self, tenant: Tenant) -> list[DeviceSpec]:
-        """The devices a tenant owns, in production order."""
-        return [d for d in self.devices if d.owner.user_id == tenant.user_id]
+        """The devices a tenant owns, in production order (a copy)."""
+        return list(self._of_tenant.get(tenant.user_id, ()))
 
     def designed_faults(self, now: datetime) -> list[dict[str, Any]]:
         """DESIGNED_FAULTS of this fleet's seed, with the offline device's times filled in."""
@@ -220,18 +242,27 @@ class Fleet:
 
     def device_json(self, device: DeviceSpec, now: datetime) -> dict[str, Any]:
         """The full device object of the spec (GET /devices/{id}), including ``state``."""
-        model = self._built.models[device.id]
-        release = releases_of(model)[software_at(model, now)]
-        profile = self.definitions.dataprofile(*device.dataprofile.split("/"), expanded=False)
-        assert profile is not None
-        owner = device.owner
+        return self.with_state(self.device_summary(device, now), device, now)
+
+    def with_state(
+        self, summary: dict[str, Any], device: DeviceSpec, now: datetime
+    ) -> dict[str, Any]:
+        """The device object ``summary`` (from :meth:`device_summary`) with its ``state``."""
         state = self.state(device, now, now)
-        written = self.changes.applied_values(device.id, epoch(now))
-        name = str(written.get("metadata.1001", device.display_name))
         if state["timestamp"] is not None:
             datapoints = dict(state["datapoints"])
+            name = summary["displayName"]
             datapoints["timeline.1"] = {"value": f'1:{{"metadata.1001":"{name}"}}'}
             state = {"timestamp": state["timestamp"], "datapoints": datapoints}
+        return {**summary, "state": state}
+
+    def device_summary(self, device: DeviceSpec, now: datetime) -> dict[str, Any]:
+        """The device object without ``state``: what lists filter and sort on, cheaply."""
+        model = self._built.models[device.id]
+        release = releases_of(model)[software_at(model, now)]
+        owner = device.owner
+        written = self.changes.applied_values(device.id, epoch(now))
+        name = str(written.get("metadata.1001", device.display_name))
         return {
             "id": device.id,
             "productionId": device.production_id,
@@ -244,7 +275,7 @@ class Fleet:
             "dataprofile": {
                 "entityId": device.dataprofile,
                 "ref": f"/definitions/dataprofiles/{device.dataprofile}",
-                "displayName": f"{profile['name']}/{profile['version']}",
+                "displayName": self._profile_names[device.dataprofile],
             },
             "software": {
                 "entityId": release[0],
@@ -264,7 +295,6 @@ class Fleet:
             "addressCountry": str(written.get("metadata.1011", device.address_country)),
             "remoteControlEnabled": model.remote_control,
             "claimingProtectionActive": False,
-            "state": state,
         }
 
     def state(self, device: DeviceSpec, at: datetime, now: datetime) -> dict[str, Any]:
@@ -294,7 +324,7 @@ class Fleet:
                 datapoints[dp] = {"value": value}
             ts = iso(datetime.fromtimestamp(t, tz=UTC))
             cached = {"timestamp": ts, "datapoints": datapoints}
-            if len(self._state_cache) > 4096:
+            if len(self._state_cache) > self._state_room:
                 self._state_cache.clear()
             self._state_cache[key] = cached
         datapoints = dict(cached["datapoints"])

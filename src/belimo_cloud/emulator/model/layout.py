@@ -97,12 +97,16 @@ class DeviceModel:
     faults: list[FaultPlan] = field(default_factory=list)
     contact: str = "normal"  # see Plan.contact
     remote_control: bool = True
+    # A generated valve's physics is ``archetype``'s scaled by ``scale`` (see generated.py);
+    # None: the valve's own (``valve_index`` is then its own row of the daily integrals).
+    archetype: ValveParams | None = None
+    scale: float = 1.0
 
 
 _FLOORS = ("EG", "1.OG", "2.OG", "3.OG", "4.OG")
 _HEAT_FACADES = ("Nord-West", "Nord-Ost", "Süd-West", "Süd-Ost")
 _COOL_FACADES = ("Nord", "Süd", "Ost")
-_SUN = {
+SUN = {  # solar gain [0..1] of a zone by its facade
     "Nord": 0.15,
     "Nord-West": 0.3,
     "Nord-Ost": 0.3,
@@ -216,7 +220,7 @@ def size_valve(plan: Plan, rng: np.random.Generator, low_dt: tuple[int, int] | N
         pmax=pmax,
         sp_dt=sp,
         t_limit=float(rng.uniform(14.0, 16.0)) if heating else float(rng.uniform(17.0, 19.0)),
-        solar_gain=_SUN[plan.facade],
+        solar_gain=SUN[plan.facade],
         phase=float(rng.random()),
         constant_load=plan.constant_load,
         low_dt=low_dt,

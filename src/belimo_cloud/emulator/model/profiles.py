@@ -89,6 +89,11 @@ class Definitions:
         aspect = _pick([a for a in ASPECTS if a.id == id_], version)
         return None if aspect is None else self._aspect_json(aspect)
 
+    def profile_summary(self, profile_ref: str) -> dict[str, str]:
+        """``{id, version, name}`` of a profile (``id/version``), without copying it whole."""
+        body = self._expanded[profile_ref]
+        return {"id": body["id"], "version": body["version"], "name": body["name"]}
+
     def profile_datapoints(self, profile_ref: str) -> list[dict[str, Any]]:
         """The full datapoint objects of a profile (``id/version``), in profile order."""
         datapoints: list[dict[str, Any]] = self._expanded[profile_ref]["datapoints"]

@@ -1,0 +1,374 @@
+"""Generated valves that grow the demo tenant to a portfolio of ``fleet_size`` energy valves.
+
+The designed fleet comes first, unchanged (its ids, signals and faults); generated valves
+follow in production order, grouped into buildings of 12 to 60 valves in Swiss, German and
+Austrian cities (one valve per floor and zone, heating or cooling). All sites share the demo
+site's weather. Every attribute of generated valve ``i`` is a hash of (seed, i) (draws.py),
+so the same seed gives the same devices and a larger fleet starts with the smaller one.
+
+A generated valve's physics is an archetype's, scaled: power and flow are linear in Vmax and
+Pmax together, so a valve ``scale`` times the archetype's size carries ``scale`` times its
+power and flow at the same dT, temperatures and relative values. Its counters are then the
+archetype's daily integrals times ``scale`` plus its own lifetime offset: thousands of valves
+cost no more integration than the few archetypes (the designed valves without a designed
+fault or measure, and a few more set points).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from belimo_cloud.emulator.model.build import Built
+from belimo_cloud.emulator.model.catalog import EV_PROFILE
+from belimo_cloud.emulator.model.draws import Draws
+from belimo_cloud.emulator.model.layout import SUN, DeviceModel, Site, material_number
+from belimo_cloud.emulator.model.physics import CP, NOMINAL_FLOW, RHO, ValveParams
+from belimo_cloud.emulator.model.types import DATA_START, DeviceSpec, Tenant
+
+IntArray = npt.NDArray[np.int64]
+
+_SALT = 0x5CA1E
+#: The most valves a demo tenant may have (device lists stay well under a second).
+MAX_FLEET_SIZE = 20_000
+
+# (city, country, region, postcode prefix, postcode digits, lat, lon, streets)
+_CITIES: tuple[tuple[str, str, str, str, int, float, float, tuple[str, ...]], ...] = (
+    (
+        "Zürich",
+        "CH",
+        "ZH",
+        "80",
+        4,
+        47.3769,
+        8.5417,
+        ("Hardturmstrasse", "Seefeldstrasse", "Badenerstrasse", "Thurgauerstrasse", "Europaallee"),
+    ),
+    ("Winterthur", "CH", "ZH", "84", 4, 47.4988, 8.7237, ("Zürcherstrasse", "Technikumstrasse")),
+    (
+        "Bern",
+        "CH",
+        "BE",
+        "30",
+        4,
+        46.9480,
+        7.4474,
+        ("Laupenstrasse", "Monbijoustrasse", "Schwarztorstrasse"),
+    ),
+    (
+        "Basel",
+        "CH",
+        "BS",
+        "40",
+        4,
+        47.5596,
+        7.5886,
+        ("Aeschengraben", "Dreispitzstrasse", "Peter Merian-Strasse"),
+    ),
+    ("Luzern", "CH", "LU", "60", 4, 47.0502, 8.3093, ("Pilatusstrasse", "Tribschenstrasse")),
+    ("St. Gallen", "CH", "SG", "90", 4, 47.4245, 9.3767, ("Rosenbergstrasse", "Vadianstrasse")),
+    ("Zug", "CH", "ZG", "63", 4, 47.1662, 8.5155, ("Baarerstrasse", "Gotthardstrasse")),
+    ("Aarau", "CH", "AG", "50", 4, 47.3925, 8.0444, ("Bahnhofstrasse", "Industriestrasse")),
+    ("Chur", "CH", "GR", "70", 4, 46.8508, 9.5320, ("Kasernenstrasse", "Gürtelstrasse")),
+    ("Lausanne", "CH", "VD", "10", 4, 46.5197, 6.6323, ("Avenue de la Gare", "Rue du Simplon")),
+    ("Genève", "CH", "GE", "12", 4, 46.2044, 6.1432, ("Route des Acacias", "Rue de Lausanne")),
+    ("Lugano", "CH", "TI", "69", 4, 46.0037, 8.9511, ("Via Cantonale", "Corso Elvezia")),
+    ("München", "DE", "BY", "80", 5, 48.1351, 11.5820, ("Leopoldstraße", "Landsberger Straße")),
+    ("Stuttgart", "DE", "BW", "70", 5, 48.7758, 9.1829, ("Heilbronner Straße", "Löffelstraße")),
+    ("Wien", "AT", "W", "11", 4, 48.2082, 16.3738, ("Wiedner Hauptstraße", "Landstraßer Gürtel")),
+)
+# (building type, project prefix, share of heating valves)
+_BUILDINGS: tuple[tuple[str, str, float], ...] = (
+    ("OFFICE", "Bürohaus", 0.55),
+    ("OFFICE", "Geschäftshaus", 0.55),
+    ("RESIDENTIAL", "Wohnüberbauung", 0.9),
+    ("SCHOOL", "Schulhaus", 0.8),
+    ("HOSPITAL", "Gesundheitszentrum", 0.6),
+    ("HOTEL", "Hotel", 0.65),
+    ("RETAIL", "Einkaufszentrum", 0.5),
+)
+_ZONES = {
+    4: ("Nord", "Ost", "Süd", "West"),
+    8: ("Nord", "Nord-Ost", "Ost", "Süd-Ost", "Süd", "Süd-West", "West", "Nord-West"),
+}
+_DNS = {"heating": (15, 20, 25, 25, 32, 40, 50, 65), "cooling": (20, 25, 32, 40, 50, 65, 80)}
+_VMAX_SHARES = (0.7, 0.75, 0.8, 0.85, 0.9, 1.0)
+#: Set points [K] the designed valves lack (floor heating, radiators, chilled ceilings, AHUs).
+_EXTRA_SET_POINTS = {"heating": (6.0, 8.0, 16.0, 20.0), "cooling": (4.0, 5.0, 7.0, 8.0)}
+_EXTRA_SUN = (0.15, 0.6, 1.0, 0.3)
+_FIRST_COMMISSIONING = datetime(2012, 1, 1, 6, tzinfo=UTC)
+_LAST_COMMISSIONING = datetime(2016, 10, 31, 16, tzinfo=UTC)
+_YEAR_S = 365.2425 * 86_400
+
+# Streams of Draws: one per attribute, so adding one never changes another.
+(
+    _B_SIZE,
+    _B_CITY,
+    _B_STREET,
+    _B_NUMBER,
+    _B_KIND,
+    _B_ZONES,
+    _B_COMMISSIONED,
+    _B_POSTCODE,
+    _B_PLACE,
+    _V_HEATING,
+    _V_ARCHETYPE,
+    _V_DN,
+    _V_SHARE,
+    _V_UTIL,
+    _V_JITTER,
+    _V_LATE,
+    _V_PRODUCED,
+    _V_PRODUCED_S,
+    _V_IP,
+    _V_SERIAL,
+    _V_UUID_HI,
+    _V_UUID_LO,
+    _V_PRODUCTION,
+    _V_REMOTE,
+    _V_GATEWAY_DEVICES,
+    _A_LIMIT,
+    _A_PHASE,
+) = range(27)
+
+
+@dataclass(frozen=True)
+class _Buildings:
+    """The first buildings of the portfolio: enough to hold the generated valves."""
+
+    first: IntArray  # index of each building's first valve
+    sites: list[Site]
+    zones: list[tuple[str, ...]]
+    heating_share: list[float]
+    commissioned: IntArray  # epoch s
+
+
+def _buildings(draws: Draws, count: int) -> _Buildings:
+    n = count // 12 + 1  # at least 12 valves a building
+    index = np.arange(n, dtype=np.int64)
+    sizes = draws.integers(_B_SIZE, index, 12, 61)
+    first = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    cities = draws.integers(_B_CITY, index, 0, len(_CITIES))
+    streets = draws.uniform(_B_STREET, index)
+    numbers = draws.integers(_B_NUMBER, index, 1, 140)
+    kinds = draws.integers(_B_KIND, index, 0, len(_BUILDINGS))
+    zones = np.where(draws.uniform(_B_ZONES, index) < 0.6, 4, 8)
+    postcodes = draws.integers(_B_POSTCODE, index, 0, 1000)
+    place = draws.uniform(_B_PLACE, index, -0.03, 0.03)
+    start, end = _FIRST_COMMISSIONING.timestamp(), _LAST_COMMISSIONING.timestamp()
+    commissioned = draws.integers(_B_COMMISSIONED, index, int(start), int(end))
+    sites: list[Site] = []
+    for b in range(n):
+        city, country, region, prefix, digits, lat, lon, names = _CITIES[int(cities[b])]
+        street = f"{names[min(int(streets[b] * len(names)), len(names) - 1)]} {int(numbers[b])}"
+        building_type, project, _ = _BUILDINGS[int(kinds[b])]
+        suffix = f"{int(postcodes[b]):03d}"[: digits - len(prefix)]
+        sites.append(
+            Site(
+                project=f"{project} {street}",
+                city=city,
+                country=country,
+                street=street,
+                zip=prefix + suffix.ljust(digits - len(prefix), "0"),
+                region=region,
+                lat=round(lat + float(place[b]), 5),
+                lon=round(lon - float(place[b]), 5),
+                building_type=building_type,
+            )
+        )
+    return _Buildings(
+        first=first,
+        sites=sites,
+        zones=[_ZONES[int(z)] for z in zones],
+        heating_share=[_BUILDINGS[int(k)][2] for k in kinds],
+        commissioned=commissioned,
+    )
+
+
+def _floor(number: int) -> str:
+    return "UG" if number == 0 else "EG" if number == 1 else f"{number - 1}.OG"
+
+
+def _extra_archetypes(draws: Draws) -> list[ValveParams]:
+    """Valves with the set points the designed ones lack, sized DN32 (scaling sizes them)."""
+    extras: list[ValveParams] = []
+    for kind in ("heating", "cooling"):
+        for j, sp in enumerate(_EXTRA_SET_POINTS[kind]):
+            index = np.array([len(extras)], dtype=np.int64)
+            heating = kind == "heating"
+            vmax = NOMINAL_FLOW[32] * 0.85
+            low, high = (13.5, 16.5) if heating else (16.5, 19.5)
+            extras.append(
+                ValveParams(
+                    kind=kind,
+                    dn=32,
+                    vmax=vmax,
+                    pmax=round(vmax * RHO * CP * sp * 0.8, -2),
+                    sp_dt=sp,
+                    t_limit=float(draws.uniform(_A_LIMIT, index, low, high)[0]),
+                    solar_gain=_EXTRA_SUN[j],
+                    phase=float(draws.uniform(_A_PHASE, index)[0]),
+                )
+            )
+    return extras
+
+
+def _archetypes(built: Built, extras: list[ValveParams]) -> dict[str, list[int]]:
+    """Rows of the integrated valves a generated valve may scale, by kind.
+
+    The designed valves qualify unless their params carry a designed fault (low dT), a
+    measure or a constant load: those stay on their own device.
+    """
+    rows: dict[str, list[int]] = {"heating": [], "cooling": []}
+    for row, valve in enumerate(built.valves):
+        if valve.low_dt is None and valve.measure is None and valve.constant_load == 0.0:
+            rows[valve.kind].append(row)
+    for j, valve in enumerate(extras):
+        rows[valve.kind].append(len(built.valves) + j)
+    return rows
+
+
+def _by_sun(valves: list[ValveParams], rows: list[int], sun: float) -> list[int]:
+    """The archetype rows whose solar gain is nearest the zone's (within 0.2)."""
+    best = min(abs(valves[r].solar_gain - sun) for r in rows)
+    return [r for r in rows if abs(valves[r].solar_gain - sun) <= best + 0.2]
+
+
+def with_generated(built: Built, seed: int, fleet_size: int) -> Built:
+    """``built`` with generated valves for the demo tenant up to ``fleet_size`` valves.
+
+    ValueError when ``fleet_size`` is below the designed valve count or above MAX_FLEET_SIZE.
+    """
+    demo = built.tenants[0]
+    designed = sum(1 for d in built.devices if d.owner is demo and d.kind != "gateway")
+    if fleet_size < designed:
+        raise ValueError(
+            f"fleet_size: {fleet_size} is fewer than the {designed} designed valves of the "
+            f"demo tenant; give at least {designed}"
+        )
+    if fleet_size > MAX_FLEET_SIZE:
+        raise ValueError(f"fleet_size: {fleet_size} is more than {MAX_FLEET_SIZE:,} valves")
+    count = fleet_size - designed
+    if count == 0:
+        return built
+    draws = Draws(seed, _SALT)
+    extras = _extra_archetypes(draws)
+    valves = [*built.valves, *extras]
+    archetypes = _archetypes(built, extras)
+    devices, models = _generate(
+        built, demo=demo, draws=draws, count=count, valves=valves, archetypes=archetypes
+    )
+    return Built(
+        tenants=built.tenants,
+        devices=[*built.devices, *devices],
+        models={**built.models, **models},
+        valves=valves,
+    )
+
+
+def _generate(
+    built: Built,
+    *,
+    demo: Tenant,
+    draws: Draws,
+    count: int,
+    valves: list[ValveParams],
+    archetypes: dict[str, list[int]],
+) -> tuple[list[DeviceSpec], dict[str, DeviceModel]]:
+    index = np.arange(count, dtype=np.int64)
+    buildings = _buildings(draws, count)
+    building_of = np.searchsorted(buildings.first, index, side="right") - 1
+    heating_draw = draws.uniform(_V_HEATING, index)
+    archetype_draw = draws.uniform(_V_ARCHETYPE, index)
+    dn_draw = draws.uniform(_V_DN, index)
+    shares = draws.integers(_V_SHARE, index, 0, len(_VMAX_SHARES))
+    utils = draws.uniform(_V_UTIL, index, 0.12, 0.22)
+    jitters = draws.integers(_V_JITTER, index, 0, 30 * 86_400)
+    late = draws.integers(_V_LATE, index, 0, 21 * 86_400)
+    produced_days = draws.integers(_V_PRODUCED, index, 30, 200)
+    produced_s = draws.integers(_V_PRODUCED_S, index, 0, 86_400)
+    ips = draws.integers(_V_IP, index, 0, 249**3)
+    serials = draws.integers(_V_SERIAL, index, 0, 10**16)
+    uuid_hi = draws.bits(_V_UUID_HI, index)
+    uuid_lo = draws.bits(_V_UUID_LO, index)
+    remote = draws.uniform(_V_REMOTE, index) >= 0.05
+    gateway_devices = draws.integers(_V_GATEWAY_DEVICES, index, 12, 19)
+    last_production = max(int(d.production_id[5:]) for d in built.devices)
+    productions = last_production + np.cumsum(draws.integers(_V_PRODUCTION, index, 1, 900))
+    data_start = DATA_START.timestamp()
+    first_index = len(built.devices)
+
+    candidates = {
+        (kind, zone): _by_sun(valves, rows, sun)
+        for kind, rows in archetypes.items()
+        for zone, sun in SUN.items()
+    }
+    devices: list[DeviceSpec] = []
+    models: dict[str, DeviceModel] = {}
+    for i in range(count):
+        b = int(building_of[i])
+        site = buildings.sites[b]
+        zones = buildings.zones[b]
+        k = i - int(buildings.first[b])
+        zone = zones[k % len(zones)]
+        location = f"{_floor(k // len(zones))} {zone}"
+        kind = "heating" if heating_draw[i] < buildings.heating_share[b] else "cooling"
+        rows = candidates[kind, zone]
+        row = rows[min(int(archetype_draw[i] * len(rows)), len(rows) - 1)]
+        archetype = valves[row]
+        dns = _DNS[kind]
+        dn = dns[min(int(dn_draw[i] * len(dns)), len(dns) - 1)]
+        vmax = NOMINAL_FLOW[dn] * _VMAX_SHARES[int(shares[i])]
+        scale = vmax / archetype.vmax
+        own = replace(archetype, dn=dn, vmax=vmax, pmax=archetype.pmax * scale)
+        commissioned = datetime.fromtimestamp(int(buildings.commissioned[b]) + int(late[i]), tz=UTC)
+        produced = commissioned - timedelta(days=int(produced_days[i]), seconds=int(produced_s[i]))
+        before_data = data_start - commissioned.timestamp()
+        ip = int(ips[i])
+        model = DeviceModel(
+            index=first_index + i,
+            kind=kind,
+            location=location,
+            site=site,
+            commissioned=commissioned,
+            production_date=produced,
+            jitter_s=int(jitters[i]),
+            client_ip=f"185.{ip // 249**2 + 1}.{ip // 249 % 249 + 1}.{ip % 249 + 1}",
+            valve=own,
+            valve_index=row,
+            gateway_devices=int(gateway_devices[i]),
+            remote_control=bool(remote[i]),
+            archetype=archetype,
+            scale=scale,
+            vol0=own.vmax * 0.3 * before_data,
+        )
+        lifetime = own.pmax * float(utils[i]) * before_data
+        if kind == "heating":
+            model.heat_e0 = lifetime
+        else:
+            model.cool_e0 = lifetime
+        digits = f"{int(serials[i]):016d}"
+        device_id = str(uuid.UUID(int=(int(uuid_hi[i]) << 64) | int(uuid_lo[i]), version=4))
+        name = "Heizung" if kind == "heating" else "Kühlung"
+        models[device_id] = model
+        devices.append(
+            DeviceSpec(
+                id=device_id,
+                production_id=f"MPUID{int(productions[i]):010d}",
+                serial_number=f"{digits[:5]}-{digits[5:10]}-{digits[10:13]}-{digits[13:]}",
+                material_number=material_number(kind, dn),
+                display_name=f"Energieventil {name} {site.street} {location}",
+                device_type="1:energyValve3",
+                dataprofile=EV_PROFILE,
+                owner=demo,
+                project_name=site.project,
+                address_city=site.city,
+                address_country=site.country,
+                kind=kind,
+            )
+        )
+    return devices, models

@@ -29,6 +29,14 @@ def serve(  # noqa: PLR0917
     ),
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8765,
     seed: Annotated[int, typer.Option(help="Seed of the generated fleet and its signals.")] = 0,
+    fleet_size: Annotated[
+        int | None,
+        typer.Option(
+            help="Give the demo tenant N energy valves: the 36 designed ones first, then "
+            "generated buildings (default: the designed fleet alone).",
+            metavar="N",
+        ),
+    ] = None,
     now: Annotated[
         str | None,
         typer.Option(
@@ -70,6 +78,7 @@ def serve(  # noqa: PLR0917
     Stopping it with Ctrl-C is its normal end, so it exits 0 then.
     """
     from belimo_cloud.emulator import EmulatorOptions
+    from belimo_cloud.emulator.model.generated import check_fleet_size
     from belimo_cloud.emulator.server import serve as serve_forever
 
     require(0 <= port <= 65535, f"--port: {port} is not a port number (0..65535)")
@@ -90,8 +99,14 @@ def serve(  # noqa: PLR0917
         math.isfinite(heartbeat) and 0.05 <= heartbeat <= 3600,
         f"--heartbeat: {heartbeat:g} must be between 0.05 and 3600 seconds",
     )
+    if fleet_size is not None:
+        try:
+            check_fleet_size(fleet_size)
+        except ValueError as exc:
+            raise CommandError(f"--fleet-size: {exc}") from None
     options = EmulatorOptions(
         seed=seed,
+        fleet_size=fleet_size,
         now=parse_when(now, "--now"),
         token_ttl=token_ttl,
         rate_limit=rate_limit,

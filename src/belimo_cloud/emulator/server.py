@@ -115,11 +115,13 @@ def serve(options: EmulatorOptions, *, host: str = "127.0.0.1", port: int = 8765
     url = _base_url(host, sock)
     clock = state.backend.clock
     moving = "frozen" if clock.speed == 0 else f"running at {clock.speed:g}x real time"
+    valves = sum(1 for d in state.fleet.devices_of(state.demo_tenant) if d.kind != "gateway")
     print(
         f"Belimo Cloud emulator listening on {url}\n"
         f"  token URL  {url}/oauth/token\n"
         f"  API        {url}/api/v3\n"
         f"  fleet clock {state.now().isoformat().replace('+00:00', 'Z')} ({moving})\n"
+        f"  fleet      {valves} energy valves for the demo login (seed {options.seed})\n"
         "  demo login: client __ClientIDPlaceHolder__ / __ClientSecretPlaceHolder__, "
         "user __UserPlaceHolder__ / __PasswordPlaceHolder__ "
         "(ask for scope public.write to write)\n"

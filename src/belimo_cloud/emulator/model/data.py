@@ -157,7 +157,7 @@ class Sampler:
         self, valve: ValveParams, segments: list[tuple[int, ValveParams]], samples: IntArray
     ) -> Signals:
         """The valve's signals, each sample under the parameters in force at its time."""
-        base = valve_signals(valve, samples, self._climate.at(samples))
+        base = valve_signals(valve, samples, self._climate.on_grid(samples))
         if not segments or not len(samples) or samples[-1] < segments[0][0]:
             return base
         columns = {f.name: getattr(base, f.name).copy() for f in fields(Signals)}

@@ -26,7 +26,13 @@ import numpy.typing as npt
 from belimo_cloud.emulator.model.build import Built
 from belimo_cloud.emulator.model.catalog import EV_PROFILE
 from belimo_cloud.emulator.model.draws import Draws
-from belimo_cloud.emulator.model.layout import SUN, DeviceModel, Site, material_number
+from belimo_cloud.emulator.model.layout import (
+    SUN,
+    DeviceModel,
+    Site,
+    device_plans,
+    material_number,
+)
 from belimo_cloud.emulator.model.physics import CP, NOMINAL_FLOW, RHO, ValveParams
 from belimo_cloud.emulator.model.types import DATA_START, DeviceSpec, Tenant
 
@@ -238,21 +244,34 @@ def _by_sun(valves: list[ValveParams], rows: list[int], sun: float) -> list[int]
     return [r for r in rows if abs(valves[r].solar_gain - sun) <= best + 0.2]
 
 
+def designed_valves() -> int:
+    """How many energy valves the demo tenant's designed fleet has (the least fleet size)."""
+    return sum(1 for plan in device_plans() if plan.tenant == 0 and plan.kind != "gateway")
+
+
+def check_fleet_size(fleet_size: int) -> None:
+    """ValueError (one line, naming the bounds) unless a fleet of this size can be built."""
+    least = designed_valves()
+    if fleet_size < least:
+        raise ValueError(
+            f"fleet size {fleet_size} is fewer than the {least} designed valves of the demo "
+            f"tenant; give {least} to {MAX_FLEET_SIZE}"
+        )
+    if fleet_size > MAX_FLEET_SIZE:
+        raise ValueError(
+            f"fleet size {fleet_size} is more than {MAX_FLEET_SIZE} valves; give {least} "
+            f"to {MAX_FLEET_SIZE}"
+        )
+
+
 def with_generated(built: Built, seed: int, fleet_size: int) -> Built:
     """``built`` with generated valves for the demo tenant up to ``fleet_size`` valves.
 
-    ValueError when ``fleet_size`` is below the designed valve count or above MAX_FLEET_SIZE.
+    ValueError (see check_fleet_size) for a size below the designed fleet or too large.
     """
+    check_fleet_size(fleet_size)
     demo = built.tenants[0]
-    designed = sum(1 for d in built.devices if d.owner is demo and d.kind != "gateway")
-    if fleet_size < designed:
-        raise ValueError(
-            f"fleet_size: {fleet_size} is fewer than the {designed} designed valves of the "
-            f"demo tenant; give at least {designed}"
-        )
-    if fleet_size > MAX_FLEET_SIZE:
-        raise ValueError(f"fleet_size: {fleet_size} is more than {MAX_FLEET_SIZE:,} valves")
-    count = fleet_size - designed
+    count = fleet_size - designed_valves()
     if count == 0:
         return built
     draws = Draws(seed, _SALT)

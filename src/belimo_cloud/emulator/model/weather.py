@@ -8,7 +8,9 @@ working day) are drawn once for 2017..2100; per-sample values are computed on de
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, fields
 from datetime import date
 
 import numpy as np
@@ -23,6 +25,11 @@ YEAR_DAYS = 365.2425
 _FIRST_YEAR = 2017
 _LAST_YEAR = 2100
 _SOLAR_NOON_UTC_H = 11.43  # longitude 8.5 E
+_GRID_S = 300
+# Windows of conditions kept for reuse (a sync asks every device for the same windows).
+_KEEP_WINDOWS = 8
+_KEEP_SAMPLES = 600_000  # about 40 MB of conditions in all
+_LARGEST_KEPT = 120_000  # samples; longer windows are computed each time
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,39 @@ class Climate:
         )
         self.workday = (weekday < 5) & ~holiday
         self._salt = np.uint64(int(rng.integers(1, 2**62)))
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple[int, int], ClimateSamples] = OrderedDict()
+
+    def on_grid(self, times: IntArray) -> ClimateSamples:
+        """``at(times)``, reused when the same run of 5-minute grid times was asked before.
+
+        Conditions depend on time only, so every device asking for the same window (a sync
+        fetches the same windows for each device) shares one computation. Kept arrays are
+        read-only.
+        """
+        n = len(times)
+        if not 288 <= n <= _LARGEST_KEPT:
+            return self.at(times)
+        first = int(times[0])
+        regular = first % _GRID_S == 0 and int(times[-1]) - first == (n - 1) * _GRID_S
+        if not regular or not bool((np.diff(times) == _GRID_S).all()):
+            return self.at(times)
+        key = (first, n)
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+                return found
+        computed = self.at(times)
+        for field in fields(computed):
+            getattr(computed, field.name).flags.writeable = False
+        with self._lock:
+            self._kept[key] = computed
+            while len(self._kept) > _KEEP_WINDOWS or (
+                len(self._kept) > 1 and sum(k[1] for k in self._kept) > _KEEP_SAMPLES
+            ):
+                self._kept.popitem(last=False)
+        return computed
 
     def seasonal(self, day_float: FloatArray) -> FloatArray:
         """Climatological mean temperature [degC] at fractional days since 2017-01-01."""

@@ -353,7 +353,9 @@ def scan_counters(
     starts = np.asarray(group_starts, dtype=np.int64)
     lo, hi = starts[:-1], starts[1:]
     rates = np.asarray(max_rate if max_rate is not None else np.empty(0), dtype=np.float64)
-    stats = series_stats(times, values, lo, hi, policy=policy, max_rate=rates)
+    # Out-of-order readings (found by the pass that follows) may divide by zero here first.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stats = series_stats(times, values, lo, hi, policy=policy, max_rate=rates)
     found = classify(times, values, lo, hi, stats=stats, policy=policy)
     first, last = _alive_bounds(lo, hi, found.excluded)
     mask_pos, mask_anchor, mask_next = _masks(found, lo, hi)

@@ -29,6 +29,7 @@ from belimo_cloud.analysis.counters import (
 )
 from belimo_cloud.analysis.periods import period_bounds
 from belimo_cloud.analysis.policy import CounterPolicy, Duration, to_ns
+from belimo_cloud.analysis.readings import Unordered
 from belimo_cloud.errors import DataError
 from belimo_cloud.units import convert
 
@@ -44,12 +45,11 @@ __all__ = [
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-_BLOCK = 1 << 22
 
 
 @dataclass
 class Prepared:
-    """Readings sorted by group then time, duplicates dropped; group g is starts[g]:starts[g+1]."""
+    """Readings grouped (group g is starts[g]:starts[g+1]), as given or sorted by time."""
 
     keys: pd.DataFrame
     starts: I64
@@ -81,24 +81,6 @@ def _floats(values: Any) -> F64:
         return np.asarray(pd.Series(values).to_numpy(dtype=np.float64, na_value=np.nan), np.float64)
     except (ValueError, TypeError) as exc:
         raise DataError("counter values must be numbers") from exc
-
-
-def _order_ok(t: I64, starts: I64) -> tuple[bool, bool]:
-    """(strictly increasing within groups, no decrease at all within groups)."""
-    first = np.zeros(len(t), dtype=bool)
-    first[starts[:-1][starts[:-1] < len(t)]] = True
-    strict, weak = True, True
-    for lo in range(0, max(len(t) - 1, 0), _BLOCK):
-        hi = min(lo + _BLOCK, len(t) - 1)
-        a, b = t[lo:hi], t[lo + 1 : hi + 1]
-        inner = ~first[lo + 1 : hi + 1]
-        # One pass in the usual case (strictly increasing); the rare other case looks again.
-        if not bool(((b <= a) & inner).any()):
-            continue
-        if bool(((b < a) & inner).any()):
-            return False, False
-        strict = False
-    return strict, weak
 
 
 def _sort_groups(codes: npt.NDArray[np.intp], t: I64, v: F64, n_groups: int) -> Prepared:
@@ -143,19 +125,19 @@ def _key_changes(column: pd.Series[Any]) -> npt.NDArray[np.bool_]:
 
 
 def prepare_series(series: pd.Series[Any]) -> Prepared:
-    """One counter as a single group."""
+    """One counter as a single group (its time order is checked by the scan)."""
     t = _ns(series.index)
     v = _floats(series.to_numpy())
     starts = np.array([0, len(t)], dtype=np.int64)
-    strict, _ = _order_ok(t, starts)
-    if not strict:
-        prep = _sort_groups(np.zeros(len(t), dtype=np.intp), t, v, 1)
-        return Prepared(keys=pd.DataFrame(index=[0]), starts=prep.starts, t=prep.t, v=prep.v)
     return Prepared(keys=pd.DataFrame(index=[0]), starts=starts, t=t, v=v)
 
 
 def prepare_frame(samples: pd.DataFrame, by: Sequence[str], time: str, value: str) -> Prepared:
-    """Long samples grouped by the ``by`` columns; fast when already sorted by key and time."""
+    """Long samples grouped by the ``by`` columns; fast when already sorted by key and time.
+
+    Each key's readings are contiguous; their time order is checked by the scan, in the
+    pass it makes over every reading anyway (:func:`scan` sorts them when it is wrong).
+    """
     by = list(by)
     n = len(samples)
     t = _ns(samples[time])
@@ -174,13 +156,7 @@ def prepare_frame(samples: pd.DataFrame, by: Sequence[str], time: str, value: st
         run_starts = np.flatnonzero(change)
     keys = samples[by].iloc[run_starts].reset_index(drop=True)
     if not keys.duplicated().any():
-        starts = np.append(run_starts, n).astype(np.int64)
-        strict, _ = _order_ok(t, starts)
-        if strict:
-            return Prepared(keys=keys, starts=starts, t=t, v=v)
-        codes = np.repeat(np.arange(len(keys), dtype=np.intp), np.diff(starts))
-        prep = _sort_groups(codes, t, v, len(keys))
-        return Prepared(keys=keys, starts=prep.starts, t=prep.t, v=prep.v)
+        return Prepared(keys=keys, starts=np.append(run_starts, n).astype(np.int64), t=t, v=v)
     grouped = samples.groupby(by, sort=True, observed=True, dropna=False)
     codes = np.asarray(grouped.ngroup().to_numpy(), dtype=np.intp)
     keys = grouped.size().reset_index()[by]
@@ -195,10 +171,20 @@ def scan(
     max_rate: F64 | None,
     resolution: Duration,
 ) -> Scan:
-    """Run the counter scan on prepared readings (shifting bucket starts to bucket ends)."""
+    """Run the counter scan on prepared readings (shifting bucket starts to bucket ends).
+
+    Readings out of time order within a group (rare: the store and the client hand them
+    sorted) are sorted, duplicates dropped, and scanned again.
+    """
     shift = to_ns(resolution, "resolution") or 0
     t = prep.t + shift if shift else prep.t
-    return scan_counters(prep.starts, t, prep.v, policy=policy, max_rate=max_rate)
+    try:
+        return scan_counters(prep.starts, t, prep.v, policy=policy, max_rate=max_rate)
+    except Unordered:
+        n_groups = len(prep.starts) - 1
+        codes = np.repeat(np.arange(n_groups, dtype=np.intp), np.diff(prep.starts))
+        ordered = _sort_groups(codes, t, prep.v, n_groups)
+        return scan_counters(ordered.starts, ordered.t, ordered.v, policy=policy, max_rate=max_rate)
 
 
 def _quality_text(bits: npt.NDArray[np.uint8]) -> pd.api.extensions.ExtensionArray:

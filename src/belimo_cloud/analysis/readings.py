@@ -23,6 +23,7 @@ __all__ = [
     "SPIKE",
     "Findings",
     "SeriesStats",
+    "Unordered",
     "classify",
     "series_stats",
 ]
@@ -211,17 +212,8 @@ class _Walker:
         return j if j < end else -1
 
 
-def _bad_runs(v: F64, starts: I64) -> tuple[I64, I64]:
-    """Maximal runs ``[a, b)`` of zero or missing readings within a group (starts, ends)."""
-    parts: list[I64] = []
-    for a in range(0, len(v), _CACHE):
-        blk = v[a : a + _CACHE]
-        # Counters read positive: a block whose extremes are positive and finite has no bad
-        # reading (a NaN makes both extremes NaN), and two reductions cost less than a mask.
-        if blk.min() > 0 and blk.max() < np.inf:
-            continue
-        parts.append(np.flatnonzero(~np.isfinite(blk) | (blk == 0)) + a)
-    bad = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+def _bad_runs(bad: I64, starts: I64) -> tuple[I64, I64]:
+    """Maximal runs ``[a, b)`` of the bad readings ``bad`` (sorted) within a group."""
     if not len(bad):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     cut = np.ones(len(bad), dtype=bool)
@@ -232,7 +224,7 @@ def _bad_runs(v: F64, starts: I64) -> tuple[I64, I64]:
 
 
 def _outages(
-    t: I64, v: F64, *, lo: I64, hi: I64, stats: SeriesStats, found: Findings, walk: _Walker
+    t: I64, v: F64, bad: I64, *, lo: I64, hi: I64, stats: SeriesStats, found: Findings
 ) -> None:
     """Zero or missing runs: an outage when the counter comes back to its level (any length).
 
@@ -240,8 +232,8 @@ def _outages(
     never ran reads zero throughout, and a new meter may start at zero. All runs are judged
     at once (a power or temperature series has a run every few readings).
     """
-    del walk  # nothing is excluded yet: each run's neighbours are the readings beside it
-    a, b = _bad_runs(v, lo)
+    # Nothing is excluded yet: each run's neighbours are the readings beside it.
+    a, b = _bad_runs(bad, lo)
     if not len(a):
         return
     g = np.searchsorted(hi, a, side="right")
@@ -354,18 +346,35 @@ def _drops(
         found.event(g, kind, (t[d], t[d]), (level, v[d]))
 
 
+class Unordered(Exception):
+    """Readings are not strictly increasing in time within a group (sort, then scan again)."""
+
+
+@dataclass
+class Passed:
+    """What the pass over every reading found (reading indices, ascending)."""
+
+    bad: I64  # zero or missing readings
+    falls: list[int]  # readings below the one before
+    rises: list[int]  # readings above the one before by more than the bound allows
+    gaps: list[int]  # readings after an interval longer than the gap threshold
+
+
 def _interval_pass(
     t: I64, v: F64, lo: I64, hi: I64, *, stats: SeriesStats, policy: CounterPolicy
-) -> tuple[list[int], list[int], list[int]]:
-    """One pass over every interval: falls, rises beyond the bound and raw gaps.
+) -> Passed:
+    """The one pass over every reading: order, bad readings, falls, implausible rises, gaps.
 
-    Each is a list of reading indices (the reading that ends the interval). A block of
-    intervals is looked at one by one only when its extremes allow a finding: its longest
-    interval beyond the gap, its smallest change below zero (or NaN), its largest rise beyond
-    the bound at its shortest interval (the bound grows with the interval, and rounding keeps
-    that order). Findings are rare, so most blocks cost two subtractions and four reductions
-    on buffers that stay in cache.
+    Raises :class:`Unordered` when a group's times do not strictly increase. A block of
+    intervals is looked at one by one only when its extremes allow a finding: its shortest
+    interval not positive (out of order), its longest beyond the gap, its smallest change
+    below zero (or NaN), its largest rise beyond the bound at its shortest interval (the
+    bound grows with the interval, and rounding keeps that order). A block that does not
+    fall and starts positive and ends finite has no zero or missing reading either. Findings
+    are rare, so most blocks cost two subtractions and four reductions on buffers that stay
+    in cache.
     """
+    bad: list[I64] = []
     falls: list[int] = []
     jumps: list[int] = []
     gaps: list[int] = []
@@ -375,9 +384,11 @@ def _interval_pass(
     dt = np.empty(size, dtype=np.float64)
     dv = np.empty(size, dtype=np.float64)
     hit = np.empty(size, dtype=bool)
-    for g in range(len(lo)):
-        a, b = int(lo[g]), int(hi[g])
+    least, most = np.minimum.reduce, np.maximum.reduce
+    for g, (a, b) in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):
         if b - a < 2:
+            if b - a == 1 and not (np.isfinite(v[a]) and v[a] != 0):
+                bad.append(np.array([a], dtype=np.int64))
             continue
         gap = fixed if fixed is not None else policy.gap_factor * float(stats.cadence[g])
         plausible = bool(np.isfinite(stats.bound[g]))
@@ -387,24 +398,36 @@ def _interval_pass(
             e = min(s + _CACHE, b - 1)  # intervals (i, i + 1) for i in [s, e)
             m = e - s
             d = np.subtract(t[s + 1 : e + 1], t[s:e], out=dti[:m])
-            if np.float64(d.max()) > gap:
+            shortest = least(d)
+            if shortest <= 0:
+                raise Unordered
+            if np.float64(most(d)) > gap:
                 np.copyto(dt[:m], d, casting="safe")
                 gaps.extend((np.flatnonzero(np.greater(dt[:m], gap, out=hit[:m])) + s + 1).tolist())
             rise = np.subtract(v[s + 1 : e + 1], v[s:e], out=dv[:m])
             # A difference is below zero exactly when the later reading is below the earlier.
-            if not rise.min() >= 0:
+            lowest = least(rise)
+            if not lowest >= 0:
                 falls.extend((np.flatnonzero(np.less(rise, 0, out=hit[:m])) + s + 1).tolist())
+            # Readings s .. e - 1 here (and e at the group's end): between v[s] and v[e] when
+            # nothing falls, so positive and finite when those two are.
+            if not (lowest >= 0 and v[s] > 0 and v[e] < np.inf):
+                x = v[s : e + 1] if e == b - 1 else v[s:e]
+                found = np.flatnonzero(~np.isfinite(x) | (x == 0))
+                if len(found):
+                    bad.append(found + s)
             if not plausible:
                 continue
             # NaN in the block (max is NaN) looks at every interval, as does a negative bound.
-            if monotone and rise.max() <= np.float64(d.min()) * scale + tol:
+            if monotone and most(rise) <= np.float64(shortest) * scale + tol:
                 continue
             np.copyto(dt[:m], d, casting="safe")
             dt[:m] *= scale
             dt[:m] += tol
             if np.greater(rise, dt[:m], out=hit[:m]).any():
                 jumps.extend((np.flatnonzero(hit[:m]) + s + 1).tolist())
-    return falls, jumps, gaps
+    found_bad = np.concatenate(bad).astype(np.int64) if bad else np.zeros(0, dtype=np.int64)
+    return Passed(bad=found_bad, falls=falls, rises=jumps, gaps=gaps)
 
 
 def _jumps(
@@ -448,10 +471,10 @@ def classify(
     t: I64, v: F64, lo: I64, hi: I64, *, stats: SeriesStats, policy: CounterPolicy
 ) -> Findings:
     """Stage 1: outages, then drops (spikes, resets, rollovers), then implausible rises."""
-    found = Findings()
+    passed = _interval_pass(t, v, lo, hi, stats=stats, policy=policy)
+    found = Findings(raw_gaps=passed.gaps)
     walk = _Walker(lo, hi, found)
-    _outages(t, v, lo=lo, hi=hi, stats=stats, found=found, walk=walk)
-    falls, rises, found.raw_gaps = _interval_pass(t, v, lo, hi, stats=stats, policy=policy)
-    _drops(t, v, falls, stats=stats, policy=policy, found=found, walk=walk)
-    _jumps(t, v, rises, stats=stats, found=found, walk=walk)
+    _outages(t, v, passed.bad, lo=lo, hi=hi, stats=stats, found=found)
+    _drops(t, v, passed.falls, stats=stats, policy=policy, found=found, walk=walk)
+    _jumps(t, v, passed.rises, stats=stats, found=found, walk=walk)
     return found

@@ -78,7 +78,7 @@ def window_start(days: int) -> datetime:
 
 def phase_sync(store: Path, valves: int, days: int) -> dict[str, Any]:
     from belimo_cloud.client import Client
-    from belimo_cloud.config import DEFAULT_MAX_WORKERS, DEMO_CREDENTIALS, Settings
+    from belimo_cloud.config import demo_settings
     from belimo_cloud.store import Store
     from belimo_cloud.syncer import sync
 
@@ -92,18 +92,7 @@ def phase_sync(store: Path, valves: int, days: int) -> dict[str, Any]:
     try:
         assert emulator.stdout is not None
         url = emulator.stdout.readline().strip()
-        settings = Settings(
-            client_id=DEMO_CREDENTIALS["client_id"],
-            client_secret=DEMO_CREDENTIALS["client_secret"],
-            username=DEMO_CREDENTIALS["username"],
-            password=DEMO_CREDENTIALS["password"],
-            api_url=url,
-            token_url=url + "/oauth/token",
-            rate_limit=0,
-            max_workers=DEFAULT_MAX_WORKERS,
-            cache_tokens=False,
-            token_cache_dir=store.parent / "tokens",
-        )
+        settings = demo_settings(url, rate_limit=0)
         with Client(settings=settings) as client, Store(store) as target:
             began = time.perf_counter()
             report = sync(

@@ -52,6 +52,7 @@ __all__ = [
     "demo_settings",
     "is_secret_key",
     "load_settings",
+    "progress_wanted",
     "redact_url",
 ]
 
@@ -83,9 +84,10 @@ ENV_VARS = {
     "audience": "BELIMO_AUDIENCE",
     "scope": "BELIMO_SCOPE",
 }
-# Read too, but not part of the documented credential set.
 logger = logging.getLogger("belimo_cloud.config")
+# Read too, but not part of the documented credential set.
 PROFILE_ENV_VAR = "BELIMO_PROFILE"
+PROGRESS_ENV_VAR = "BELIMO_PROGRESS"
 CONFIG_ENV_VAR = "BELIMO_CONFIG"
 EXTRA_ENV_VARS = {
     "rate_limit": "BELIMO_RATE_LIMIT",
@@ -234,6 +236,12 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
     if explicit:
         return Path(explicit).expanduser()
     return Path(platformdirs.user_config_dir()) / "belimo" / "config.toml"
+
+
+def progress_wanted(env: Mapping[str, str] | None = None) -> bool:
+    """Whether status lines are on by default (``BELIMO_PROGRESS`` of 0, off, no or false: no)."""
+    environ = os.environ if env is None else env
+    return environ.get(PROGRESS_ENV_VAR, "").strip().lower() not in {"0", "off", "no", "false"}
 
 
 def demo_settings(

@@ -19,15 +19,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from belimo_cloud.config import progress_wanted
+
 __all__ = ["Step", "enabled", "set_enabled", "working"]
 
 Step = Callable[[str], None]
 
 _SPINNER = "|/-\\"
 _TICK = 0.1  # seconds between spinner frames on a terminal
-_OFF = {"0", "off", "no", "false"}
 # A one-element list rather than a global statement: the switch the app flips for --quiet runs.
-_switch = [os.environ.get("BELIMO_PROGRESS", "").strip().lower() not in _OFF]
+_switch = [progress_wanted()]
 
 
 def set_enabled(value: bool) -> None:

@@ -12,6 +12,7 @@ same sums that built the next day's base, so counters never step back at midnigh
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
@@ -44,32 +45,50 @@ class DailyBases:
 
     def ensure(self, day: int) -> None:
         """Integrate every valve up to the start of day index ``day``."""
-        day = min(day, self._climate.n_days)
         if day <= self._days:
             return
+        # Whole chunks ahead, so that a clock or a sync moving forward integrates rarely.
+        day = min(-(-day // _CHUNK_DAYS) * _CHUNK_DAYS, self._climate.n_days)
         with self._lock:
-            while self._days < day:
-                self._extend(min(self._days + _CHUNK_DAYS, self._climate.n_days))
+            if self._days >= day:
+                return
+            first = self._days
+            # Two halves of the valves on two threads: the work is numpy on long arrays,
+            # which runs without the GIL, so a first request integrates on two cores.
+            halves = [
+                self._valves[: len(self._valves) // 2],
+                self._valves[len(self._valves) // 2 :],
+            ]
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="belimo-bases") as pool:
+                parts = list(pool.map(lambda valves: self._integrate(valves, first, day), halves))
+            self._energy = _append_running(self._energy, np.concatenate([p[0] for p in parts]))
+            self._volume = _append_running(self._volume, np.concatenate([p[1] for p in parts]))
+            self._days = day
 
     def bases(self, valve: int, days: IntArray) -> tuple[FloatArray, FloatArray]:
         """(energy, volume) integrated before the start of each day index in ``days``."""
         self.ensure(int(days.max()))
         return self._energy[valve, days], self._volume[valve, days]
 
-    def _extend(self, upto: int) -> None:
-        first = self._days
-        times = np.arange(EPOCH0 + first * DAY_S, EPOCH0 + upto * DAY_S, SAMPLE_S, dtype=np.int64)
-        climate = self._climate.at(times)
-        n = upto - first
-        energy = np.empty((len(self._valves), n))
-        volume = np.empty((len(self._valves), n))
-        for i, valve in enumerate(self._valves):
-            power, flow = valve_power_flow(valve, times, climate)
-            energy[i] = np.cumsum(power.reshape(n, PER_DAY) * SAMPLE_S, axis=1)[:, -1]
-            volume[i] = np.cumsum(flow.reshape(n, PER_DAY) * SAMPLE_S, axis=1)[:, -1]
-        self._energy = _append_running(self._energy, energy)
-        self._volume = _append_running(self._volume, volume)
-        self._days = upto
+    def _integrate(
+        self, valves: list[ValveParams], first: int, upto: int
+    ) -> tuple[FloatArray, FloatArray]:
+        """Energy and volume of ``valves`` in each day from index ``first`` up to ``upto``."""
+        energy = np.empty((len(valves), upto - first))
+        volume = np.empty((len(valves), upto - first))
+        for start in range(first, upto, _CHUNK_DAYS):
+            end = min(start + _CHUNK_DAYS, upto)
+            times = np.arange(
+                EPOCH0 + start * DAY_S, EPOCH0 + end * DAY_S, SAMPLE_S, dtype=np.int64
+            )
+            climate = self._climate.at(times)
+            n = end - start
+            for i, valve in enumerate(valves):
+                power, flow = valve_power_flow(valve, times, climate)
+                days = slice(start - first, end - first)
+                energy[i, days] = np.cumsum(power.reshape(n, PER_DAY) * SAMPLE_S, axis=1)[:, -1]
+                volume[i, days] = np.cumsum(flow.reshape(n, PER_DAY) * SAMPLE_S, axis=1)[:, -1]
+        return energy, volume
 
 
 def _append_running(bases: FloatArray, day_sums: FloatArray) -> FloatArray:

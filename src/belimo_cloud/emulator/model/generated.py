@@ -289,6 +289,57 @@ def with_generated(built: Built, seed: int, fleet_size: int) -> Built:
     )
 
 
+@dataclass(frozen=True)
+class _Picks:
+    """Every per-valve draw of the generated valves, as Python lists (cheap to index)."""
+
+    building: list[int]
+    heating: list[float]
+    archetype: list[float]
+    dn: list[float]
+    share: list[int]
+    util: list[float]
+    jitter: list[int]
+    late: list[int]
+    produced_days: list[int]
+    produced_s: list[int]
+    ip: list[int]
+    serial: list[int]
+    uuid: list[int]
+    remote: list[bool]
+    gateway_devices: list[int]
+    production: list[int]
+
+
+def _picks(draws: Draws, count: int, buildings: _Buildings, last_production: int) -> _Picks:
+    index = np.arange(count, dtype=np.int64)
+    uuid_hi = draws.bits(_V_UUID_HI, index).tolist()
+    uuid_lo = draws.bits(_V_UUID_LO, index).tolist()
+    productions = np.cumsum(draws.integers(_V_PRODUCTION, index, 1, 900)) + last_production
+    return _Picks(
+        building=(np.searchsorted(buildings.first, index, side="right") - 1).tolist(),
+        heating=draws.uniform(_V_HEATING, index).tolist(),
+        archetype=draws.uniform(_V_ARCHETYPE, index).tolist(),
+        dn=draws.uniform(_V_DN, index).tolist(),
+        share=draws.integers(_V_SHARE, index, 0, len(_VMAX_SHARES)).tolist(),
+        util=draws.uniform(_V_UTIL, index, 0.12, 0.22).tolist(),
+        jitter=draws.integers(_V_JITTER, index, 0, 30 * 86_400).tolist(),
+        late=draws.integers(_V_LATE, index, 0, 21 * 86_400).tolist(),
+        produced_days=draws.integers(_V_PRODUCED, index, 30, 200).tolist(),
+        produced_s=draws.integers(_V_PRODUCED_S, index, 0, 86_400).tolist(),
+        ip=draws.integers(_V_IP, index, 0, 249**3).tolist(),
+        serial=draws.integers(_V_SERIAL, index, 0, 10**16).tolist(),
+        uuid=[(hi << 64) | lo for hi, lo in zip(uuid_hi, uuid_lo, strict=True)],
+        remote=(draws.uniform(_V_REMOTE, index) >= 0.05).tolist(),
+        gateway_devices=draws.integers(_V_GATEWAY_DEVICES, index, 12, 19).tolist(),
+        production=productions.tolist(),
+    )
+
+
+def _pick(options: tuple[int, ...] | list[int], draw: float) -> int:
+    return options[min(int(draw * len(options)), len(options) - 1)]
+
+
 def _generate(
     built: Built,
     *,
@@ -298,29 +349,12 @@ def _generate(
     valves: list[ValveParams],
     archetypes: dict[str, list[int]],
 ) -> tuple[list[DeviceSpec], dict[str, DeviceModel]]:
-    index = np.arange(count, dtype=np.int64)
     buildings = _buildings(draws, count)
-    building_of = np.searchsorted(buildings.first, index, side="right") - 1
-    heating_draw = draws.uniform(_V_HEATING, index)
-    archetype_draw = draws.uniform(_V_ARCHETYPE, index)
-    dn_draw = draws.uniform(_V_DN, index)
-    shares = draws.integers(_V_SHARE, index, 0, len(_VMAX_SHARES))
-    utils = draws.uniform(_V_UTIL, index, 0.12, 0.22)
-    jitters = draws.integers(_V_JITTER, index, 0, 30 * 86_400)
-    late = draws.integers(_V_LATE, index, 0, 21 * 86_400)
-    produced_days = draws.integers(_V_PRODUCED, index, 30, 200)
-    produced_s = draws.integers(_V_PRODUCED_S, index, 0, 86_400)
-    ips = draws.integers(_V_IP, index, 0, 249**3)
-    serials = draws.integers(_V_SERIAL, index, 0, 10**16)
-    uuid_hi = draws.bits(_V_UUID_HI, index)
-    uuid_lo = draws.bits(_V_UUID_LO, index)
-    remote = draws.uniform(_V_REMOTE, index) >= 0.05
-    gateway_devices = draws.integers(_V_GATEWAY_DEVICES, index, 12, 19)
     last_production = max(int(d.production_id[5:]) for d in built.devices)
-    productions = last_production + np.cumsum(draws.integers(_V_PRODUCTION, index, 1, 900))
+    picks = _picks(draws, count, buildings, last_production)
+    firsts = buildings.first.tolist()
+    commissionings = buildings.commissioned.tolist()
     data_start = DATA_START.timestamp()
-    first_index = len(built.devices)
-
     candidates = {
         (kind, zone): _by_sun(valves, rows, sun)
         for kind, rows in archetypes.items()
@@ -329,55 +363,50 @@ def _generate(
     devices: list[DeviceSpec] = []
     models: dict[str, DeviceModel] = {}
     for i in range(count):
-        b = int(building_of[i])
+        b = picks.building[i]
         site = buildings.sites[b]
         zones = buildings.zones[b]
-        k = i - int(buildings.first[b])
+        k = i - firsts[b]
         zone = zones[k % len(zones)]
         location = f"{_floor(k // len(zones))} {zone}"
-        kind = "heating" if heating_draw[i] < buildings.heating_share[b] else "cooling"
-        rows = candidates[kind, zone]
-        row = rows[min(int(archetype_draw[i] * len(rows)), len(rows) - 1)]
+        kind = "heating" if picks.heating[i] < buildings.heating_share[b] else "cooling"
+        row = _pick(candidates[kind, zone], picks.archetype[i])
         archetype = valves[row]
-        dns = _DNS[kind]
-        dn = dns[min(int(dn_draw[i] * len(dns)), len(dns) - 1)]
-        vmax = NOMINAL_FLOW[dn] * _VMAX_SHARES[int(shares[i])]
+        dn = _pick(_DNS[kind], picks.dn[i])
+        vmax = NOMINAL_FLOW[dn] * _VMAX_SHARES[picks.share[i]]
         scale = vmax / archetype.vmax
         own = replace(archetype, dn=dn, vmax=vmax, pmax=archetype.pmax * scale)
-        commissioned = datetime.fromtimestamp(int(buildings.commissioned[b]) + int(late[i]), tz=UTC)
-        produced = commissioned - timedelta(days=int(produced_days[i]), seconds=int(produced_s[i]))
+        commissioned = datetime.fromtimestamp(commissionings[b] + picks.late[i], tz=UTC)
         before_data = data_start - commissioned.timestamp()
-        ip = int(ips[i])
-        model = DeviceModel(
-            index=first_index + i,
+        lifetime = own.pmax * picks.util[i] * before_data
+        ip = picks.ip[i]
+        device_id = str(uuid.UUID(int=picks.uuid[i], version=4))
+        models[device_id] = DeviceModel(
+            index=len(built.devices) + i,
             kind=kind,
             location=location,
             site=site,
             commissioned=commissioned,
-            production_date=produced,
-            jitter_s=int(jitters[i]),
+            production_date=commissioned
+            - timedelta(days=picks.produced_days[i], seconds=picks.produced_s[i]),
+            jitter_s=picks.jitter[i],
             client_ip=f"185.{ip // 249**2 + 1}.{ip // 249 % 249 + 1}.{ip % 249 + 1}",
             valve=own,
             valve_index=row,
-            gateway_devices=int(gateway_devices[i]),
-            remote_control=bool(remote[i]),
+            heat_e0=lifetime if kind == "heating" else 0.0,
+            cool_e0=lifetime if kind == "cooling" else 0.0,
+            vol0=own.vmax * 0.3 * before_data,
+            gateway_devices=picks.gateway_devices[i],
+            remote_control=picks.remote[i],
             archetype=archetype,
             scale=scale,
-            vol0=own.vmax * 0.3 * before_data,
         )
-        lifetime = own.pmax * float(utils[i]) * before_data
-        if kind == "heating":
-            model.heat_e0 = lifetime
-        else:
-            model.cool_e0 = lifetime
-        digits = f"{int(serials[i]):016d}"
-        device_id = str(uuid.UUID(int=(int(uuid_hi[i]) << 64) | int(uuid_lo[i]), version=4))
+        digits = f"{picks.serial[i]:016d}"
         name = "Heizung" if kind == "heating" else "Kühlung"
-        models[device_id] = model
         devices.append(
             DeviceSpec(
                 id=device_id,
-                production_id=f"MPUID{int(productions[i]):010d}",
+                production_id=f"MPUID{picks.production[i]:010d}",
                 serial_number=f"{digits[:5]}-{digits[5:10]}-{digits[10:13]}-{digits[13:]}",
                 material_number=material_number(kind, dn),
                 display_name=f"Energieventil {name} {site.street} {location}",

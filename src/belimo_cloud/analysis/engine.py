@@ -45,6 +45,7 @@ __all__ = [
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
+_KEY_BLOCK = 1 << 17  # rows of keys compared at a time (the comparison stays in cache)
 
 
 @dataclass
@@ -96,17 +97,35 @@ def _sort_groups(codes: npt.NDArray[np.intp], t: I64, v: F64, n_groups: int) -> 
     return Prepared(keys=pd.DataFrame(), starts=starts, t=t, v=v)
 
 
-def _key_changes(column: pd.Series[Any]) -> npt.NDArray[np.bool_]:
-    """Where each row's key differs from the previous row's (length n - 1), without Python.
+def _changes(codes: npt.NDArray[Any]) -> I64:
+    """Rows ``i`` (1 .. n - 1) whose value differs from row ``i - 1``'s, in ascending order.
+
+    By blocks into a buffer that stays in cache, looked at row by row only where something
+    changes: keys come sorted, so most blocks hold a single key.
+    """
+    parts: list[I64] = []
+    n = len(codes)
+    size = min(_KEY_BLOCK, max(n - 1, 0))
+    buf = np.empty(size, dtype=bool)
+    for s in range(0, n - 1, _KEY_BLOCK):
+        e = min(s + _KEY_BLOCK, n - 1)
+        differ = np.not_equal(codes[s + 1 : e + 1], codes[s:e], out=buf[: e - s])
+        if differ.any():
+            parts.append(np.flatnonzero(differ) + (s + 1))
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _key_changes(column: pd.Series[Any]) -> I64:
+    """Rows ``i`` (1 .. n - 1) whose key differs from row ``i - 1``'s, without Python.
 
     Keys compare as integers when they can: categorical codes, Arrow strings (as the store
     returns them) compared in Arrow, numbers as they are. Only plain object columns fall back
     to comparing Python objects one by one.
     """
     arr = column.array
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy()
-        return np.asarray(codes[1:] != codes[:-1])
+    if isinstance(arr, pd.Categorical):
+        # The codes themselves (a view); ``Series.cat.codes`` would copy them into a Series.
+        return _changes(arr.codes)
     arrow = getattr(arr, "_pa_array", None)
     if isinstance(arrow, pa.ChunkedArray):
         # Arrow-backed keys (pandas' str dtype): one C++ pass, no Python objects created.
@@ -118,10 +137,14 @@ def _key_changes(column: pd.Series[Any]) -> npt.NDArray[np.bool_]:
         if nulls.null_count or bool(pc.any(nulls).as_py()):
             na = nulls.to_numpy(zero_copy_only=False)
             out = pc.fill_null(differ, False).to_numpy(zero_copy_only=False)
-            return np.asarray(out | (na[1:] != na[:-1]))
-        return np.asarray(differ.to_numpy(zero_copy_only=False))
+            return np.flatnonzero(out | (na[1:] != na[:-1])).astype(np.int64) + 1
+        # The positions straight from Arrow's bits, not a byte per row first.
+        found = pc.indices_nonzero(differ).to_numpy(zero_copy_only=False)
+        return np.asarray(found, dtype=np.int64) + 1
     raw = column.to_numpy()
-    return np.asarray(raw[1:] != raw[:-1])
+    if raw.dtype.kind in "biu":
+        return _changes(raw)
+    return np.flatnonzero(np.asarray(raw[1:] != raw[:-1])).astype(np.int64) + 1
 
 
 def prepare_series(series: pd.Series[Any]) -> Prepared:
@@ -142,18 +165,13 @@ def prepare_frame(samples: pd.DataFrame, by: Sequence[str], time: str, value: st
     n = len(samples)
     t = _ns(samples[time])
     v = _floats(samples[value])
-    if len(by) == 1 and n > 1:
-        # One key (the usual case): its changes are the run starts, no mask of the frame's
-        # length to combine keys in.
-        run_starts = np.concatenate(([0], np.flatnonzero(_key_changes(samples[by[0]])) + 1))
+    if n > 1:
+        changes = [_key_changes(samples[col]) for col in by]
+        # With several keys a row starts a run where any of them changes.
+        inner = changes[0] if len(changes) == 1 else np.unique(np.concatenate(changes))
+        run_starts = np.concatenate(([0], inner)).astype(np.int64)
     else:
-        change = np.zeros(n, dtype=bool)
-        if n:
-            change[0] = True
-        if n > 1:
-            for col in by:
-                change[1:] |= _key_changes(samples[col])
-        run_starts = np.flatnonzero(change)
+        run_starts = np.zeros(n, dtype=np.int64)
     keys = samples[by].iloc[run_starts].reset_index(drop=True)
     if not keys.duplicated().any():
         return Prepared(keys=keys, starts=np.append(run_starts, n).astype(np.int64), t=t, v=v)

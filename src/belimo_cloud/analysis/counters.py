@@ -24,7 +24,7 @@ periods add up exactly and nothing is ever negative. The policy is
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -91,7 +91,8 @@ class Scan:
     readings around them (``mask_anchor``, ``mask_next``; -1 when none). ``gap_prev`` and
     ``gap_pos`` are the used readings around each gap, ``gap_ends`` every reading index that
     ends an interval inside a gap. ``cadence`` is each group's typical interval [ns] (NaN
-    when unknown). ``events``: arrays ``group``, ``time``, ``end``, ``kind``,
+    when unknown), ``step`` the one interval between all its readings (0 when they vary).
+    ``events``: arrays ``group``, ``time``, ``end``, ``kind``,
     ``before``, ``after``.
     """
 
@@ -113,7 +114,9 @@ class Scan:
     gap_ends: I64
     spread: bool
     cadence: F64
+    step: I64
     events: dict[str, npt.NDArray[Any]]
+    _at_first: tuple[F64, F64, F64, I64] | None = field(default=None, init=False, repr=False)
 
     def energy_at(self, k: I64, group: I64) -> F64:
         """The cleaned curve E at reading indices ``k`` of groups ``group`` [counter units]."""
@@ -148,25 +151,36 @@ class Scan:
         return out
 
     def _plain(self, k: I64, group: I64) -> F64:
-        base = np.maximum(self.first[group], 0)
-        out = self._value(k) - self._value(base)
+        value, running, cum, owner = self._curve()
+        out = self._value(k) - value[group]
         if len(self.adj_pos):
-            cum, owner = self._adjustments()
             out = out + _running(cum, owner, self.adj_pos, k, group)
-            out = out - _running(cum, owner, self.adj_pos, base, group)
+            out = out - running[group]
         return np.asarray(out, dtype=np.float64)
 
-    def _adjustments(self) -> tuple[F64, I64]:
-        """Running sums of the step corrections within each group, and each one's group.
+    def _curve(self) -> tuple[F64, F64, F64, I64]:
+        """Per group the value and running correction at its first used reading; the running
+        sums of the step corrections within each group and each one's group.
 
-        Summed per group, not across all: a series then gets bit-for-bit the same numbers
-        alone (on a Spark worker) as among a thousand others (on one machine).
+        Computed once, when the scan is complete (the curve is read many times). Summed per
+        group, not across all: a series then gets bit-for-bit the same numbers alone (on a
+        Spark worker) as among a thousand others (on one machine).
         """
-        owner = np.searchsorted(self.hi, self.adj_pos, side="right").astype(np.int64)
-        cum = np.asarray(
-            pd.Series(self.adj_val).groupby(owner, sort=False).cumsum().to_numpy(), np.float64
-        )
-        return cum, owner
+        if self._at_first is None:
+            groups = np.arange(len(self.lo), dtype=np.int64)
+            base = np.maximum(self.first, 0)
+            owner = np.searchsorted(self.hi, self.adj_pos, side="right").astype(np.int64)
+            cum = np.asarray(
+                pd.Series(self.adj_val).groupby(owner, sort=False).cumsum().to_numpy(), np.float64
+            )
+            value = self._value(base)
+            running = (
+                _running(cum, owner, self.adj_pos, base, groups)
+                if len(self.adj_pos)
+                else np.zeros(len(base))
+            )
+            self._at_first = (value, running, cum, owner)
+        return self._at_first
 
 
 def _running(cum: F64, owner: I64, pos: I64, k: I64, group: I64) -> F64:
@@ -378,6 +392,7 @@ def scan_counters(
         gap_ends=_EMPTY,
         spread=policy.spread_gaps,
         cadence=stats.cadence,
+        step=found.steps,
         events={},
     )
     _segment(sc, found, stats, policy)

@@ -36,14 +36,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from belimo_cloud.analysis.binning import bin_periods
 from belimo_cloud.analysis.counters import FLAG_NAMES, Scan
-from belimo_cloud.analysis.engine import (
-    Prepared,
-    bin_periods,
-    prepare_frame,
-    prepare_series,
-    scan,
-)
+from belimo_cloud.analysis.engine import Prepared, prepare_frame, prepare_series, scan
 from belimo_cloud.analysis.policy import CounterPolicy, Duration, ResetPolicy, make_policy
 from belimo_cloud.errors import DataError
 from belimo_cloud.units import canonical_unit, scale_factor
@@ -153,10 +148,10 @@ def consumption(
         return _empty(tz)
     prep = prepare_series(series)
     sc = run_scan(prep, (), unit=unit, policy=pol, resolution=resolution)
-    frame = bin_periods(sc, freq=freq, tz=tz, unit=unit, to=to, spread_gaps=pol.spread_gaps)
-    if frame.empty:
+    periods = bin_periods(sc, freq=freq, tz=tz, unit=unit, to=to, spread_gaps=pol.spread_gaps)
+    if not len(periods):
         return _empty(tz)
-    frame = frame.drop(columns="_group").set_index("period")
+    frame = periods.frame().set_index("period")
     frame.index.name = "period"
     return frame
 
@@ -263,14 +258,24 @@ def consumption_frame(
         out = pd.concat([empty, _empty(tz).reset_index()], axis=1)
         return out[columns]
     prep, sc = scan_frame(samples, by, time, value, unit=unit, policy=pol, resolution=resolution)
-    out = bin_periods(sc, freq=freq, tz=tz, unit=unit, to=to, spread_gaps=pol.spread_gaps)
-    if out.empty:
+    periods = bin_periods(sc, freq=freq, tz=tz, unit=unit, to=to, spread_gaps=pol.spread_gaps)
+    if not len(periods):
         empty = pd.DataFrame({c: pd.Series(dtype="object") for c in by})
         return pd.concat([empty, _empty(tz).reset_index()], axis=1)[columns]
-    # Rows by key, then period: a stable sort on each group's rank among the sorted keys.
-    rank = np.empty(len(prep.keys), dtype=np.int64)
-    rank[prep.keys.sort_values(by, kind="stable").index.to_numpy()] = np.arange(len(prep.keys))
-    out = out.iloc[np.argsort(rank[out["_group"].to_numpy()], kind="stable")]
-    key_cols = prep.keys.iloc[out["_group"].to_numpy()].reset_index(drop=True)
-    out = pd.concat([key_cols, out.drop(columns="_group").reset_index(drop=True)], axis=1)
-    return out[columns]
+    # Rows by key, then period: a stable sort on each group's rank among the sorted keys
+    # (none when the keys came sorted, as the store hands them).
+    n_keys = len(prep.keys)
+    rank = np.empty(n_keys, dtype=np.int64)
+    rank[prep.keys.sort_values(by, kind="stable").index.to_numpy()] = np.arange(n_keys)
+    group = periods.group
+    rows: npt.NDArray[np.intp] | slice = slice(None)
+    if not (np.diff(rank) > 0).all():
+        rows = np.argsort(rank[group], kind="stable")
+        group = group[rows]
+    key_cols = prep.keys.iloc[group].reset_index(drop=True)
+    data: dict[str, Any] = {c: key_cols[c] for c in by}
+    data["period"] = periods.period[rows]
+    data["consumption"] = periods.consumption[rows]
+    data["coverage"] = periods.coverage[rows]
+    data["quality"] = periods.quality[rows]
+    return pd.DataFrame(data)[columns]

@@ -1,15 +1,14 @@
-"""The vectorised engine behind consumption(): prepare grouped arrays, scan, bin into periods.
+"""The vectorised engine behind consumption(): prepare grouped arrays and scan them.
 
-Internal to the analysis package; the public functions are in :mod:`.energy`. All groups
-(series) are processed together: a few passes over every reading, then per-group work that
-only touches period boundaries and the rare findings.
+Internal to the analysis package; the public functions are in :mod:`.energy`, binning into
+periods in :mod:`.binning`. All groups (series) are processed together: one pass over every
+reading, then per-group work that only touches period boundaries and the rare findings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
 from typing import Any
 
 import numpy as np
@@ -18,25 +17,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from belimo_cloud.analysis.counters import (
-    GAP,
-    OUTAGE,
-    PARTIAL,
-    SPIKE,
-    Scan,
-    flag_names,
-    scan_counters,
-)
-from belimo_cloud.analysis.periods import period_bounds
+from belimo_cloud.analysis.counters import Scan, scan_counters
 from belimo_cloud.analysis.policy import CounterPolicy, Duration, to_ns
 from belimo_cloud.analysis.readings import Unordered
 from belimo_cloud.errors import DataError
-from belimo_cloud.units import convert
 
 __all__ = [
     "Duration",
     "Prepared",
-    "bin_periods",
     "prepare_frame",
     "prepare_series",
     "scan",
@@ -203,182 +191,3 @@ def scan(
         codes = np.repeat(np.arange(n_groups, dtype=np.intp), np.diff(prep.starts))
         ordered = _sort_groups(codes, t, prep.v, n_groups)
         return scan_counters(ordered.starts, ordered.t, ordered.v, policy=policy, max_rate=max_rate)
-
-
-def _quality_text(bits: npt.NDArray[np.uint8]) -> pd.api.extensions.ExtensionArray:
-    """The flag names of each row as a ``str`` array, built in Arrow from the few names.
-
-    The same array pandas infers from Python strings, without creating one object a row.
-    """
-    top = int(bits.max()) if len(bits) else 0
-    names = pa.array([flag_names(b) for b in range(top + 1)], type=pa.string())
-    text = pa.DictionaryArray.from_arrays(pa.array(bits), names).dictionary_decode()
-    out: pd.api.extensions.ExtensionArray = pd.array(text, dtype="str")
-    return out
-
-
-def _ranges(lo: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
-    """Concatenated ``range(lo[i], lo[i] + counts[i])``."""
-    total = int(counts.sum())
-    return np.repeat(lo, counts) + (
-        np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    )
-
-
-def _last_at_or_before(sc: Scan, groups: I64, counts: I64, bg: I64, bt: I64) -> I64:
-    """Per boundary ``bt`` of group ``bg``: the last reading at or before it (``lo - 1``: none).
-
-    Readings mostly come at the group's cadence, so the index is first guessed from the time
-    and checked against its two neighbours: two look-ups instead of a binary search through
-    memory. Only groups with a wrong guess (after a gap, irregular readings) are searched.
-    """
-    lo, hi = sc.lo[bg], sc.hi[bg]
-    t0 = sc.t[lo]
-    cad = sc.cadence[bg]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        steps = np.floor((bt - t0) / cad)
-    steps = np.nan_to_num(steps, nan=0.0, posinf=0.0, neginf=0.0)
-    k = lo + np.clip(steps, -1, hi - lo - 1).astype(np.int64)
-    here = sc.t[np.maximum(k, lo)]
-    after = sc.t[np.minimum(k + 1, hi - 1)]
-    ok = ((k < lo) | (here <= bt)) & ((k + 1 >= hi) | (after > bt))
-    if ok.all():
-        return k
-    pos = 0
-    # One search per group with a wrong guess: its boundaries are sorted and its readings
-    # contiguous, so each search stays in cache.
-    for g, cnt in zip(groups.tolist(), counts.tolist(), strict=True):
-        wrong = ~ok[pos : pos + cnt]
-        if wrong.any():
-            a, b = int(sc.lo[g]), int(sc.hi[g])
-            idx = np.flatnonzero(wrong) + pos
-            k[idx] = np.searchsorted(sc.t[a:b], bt[idx], side="right") - 1 + a
-        pos += cnt
-    return k
-
-
-def bin_periods(
-    sc: Scan,
-    *,
-    freq: str | pd.DateOffset,
-    tz: str | tzinfo,
-    unit: str,
-    to: str,
-    spread_gaps: bool,
-) -> pd.DataFrame:
-    """Consumption, coverage and quality per group and local period from a scan.
-
-    Columns ``_group`` (group index), ``period``, ``consumption`` [``to``], ``coverage``,
-    ``quality``; groups without readings have no rows.
-    """
-    groups = np.flatnonzero(sc.first >= 0)
-    if not len(groups):
-        return pd.DataFrame(columns=["_group", "period", "consumption", "coverage", "quality"])
-    # Periods run from the first to the last reading, excluded or not (an excluded reading's
-    # period gets its flag); coverage counts from the first to the last used reading.
-    first = sc.t[sc.lo[groups]]
-    last = sc.t[sc.hi[groups] - 1]
-    starts_idx, bounds = period_bounds(
-        pd.Timestamp(int(first.min()), tz="UTC"), pd.Timestamp(int(last.max()), tz="UTC"), freq, tz
-    )
-    n_b = len(bounds)
-    pa = np.searchsorted(bounds, first, side="right") - 1
-    pb = np.maximum(np.searchsorted(bounds, last, side="left") - 1, pa)
-    pb = np.minimum(pb, n_b - 2)
-    n_per = pb - pa + 1
-    # Boundaries to evaluate per group: bounds[pa .. pb + 1].
-    bj = _ranges(pa, n_per + 1)
-    bg = np.repeat(groups, n_per + 1)
-    bt = bounds[bj]
-    k = _last_at_or_before(sc, groups, n_per + 1, bg, bt)
-    lo_b, hi_b = sc.lo[bg], sc.hi[bg]
-    before = k < lo_b
-    k_c = np.clip(k, lo_b, hi_b - 1)
-    e_k = sc.energy_at(k_c, bg)
-    e_k = np.where(before, 0.0, e_k)
-    # Between two readings: interpolate, except inside a gap unless spreading it.
-    nxt = k_c + 1
-    inside = ~before & (nxt < hi_b) & (sc.t[k_c] < bt)
-    if inside.any():
-        ii = np.flatnonzero(inside)
-        kk, nn = k_c[ii], nxt[ii]
-        e_n = sc.energy_at(nn, bg[ii])
-        frac = (bt[ii] - sc.t[kk]) / (sc.t[nn] - sc.t[kk]).astype(np.float64)
-        if not spread_gaps and len(sc.gap_ends):
-            is_gap = np.isin(nn, sc.gap_ends)
-            frac = np.where(is_gap, 0.0, frac)
-        e_k[ii] = e_k[ii] + frac * (e_n - e_k[ii])
-    # Consumption: differences of E between consecutive boundaries of the same group.
-    ends = np.cumsum(n_per + 1)
-    diff = np.diff(e_k)
-    keep = np.ones(len(diff), dtype=bool)
-    keep[ends[:-1] - 1] = False
-    energy = np.maximum(diff[keep], 0.0)
-    rg = np.repeat(groups, n_per)
-    rj = _ranges(pa, n_per)
-    p_lo, p_hi = bounds[rj], bounds[rj + 1]
-    f_g = np.repeat(sc.t[sc.first[groups]], n_per)
-    l_g = np.repeat(sc.t[sc.last[groups]], n_per)
-    span = np.maximum(np.minimum(p_hi, l_g) - np.maximum(p_lo, f_g), 0).astype(np.float64)
-    flags = np.zeros(len(rg), dtype=np.uint8)
-    # Row index of (group, period j): offset of the group's rows + (j - pa).
-    row_off = np.zeros(len(sc.lo), dtype=np.int64)
-    row_off[groups] = np.cumsum(n_per) - n_per
-    pa_of = np.zeros(len(sc.lo), dtype=np.int64)
-    pa_of[groups] = pa
-    pb_of = np.zeros(len(sc.lo), dtype=np.int64)
-    pb_of[groups] = pb
-    if len(sc.gap_pos):
-        gg = np.searchsorted(sc.hi, sc.gap_pos, side="right")
-        gs, ge = sc.t[sc.gap_prev], sc.t[sc.gap_pos]
-        ja = np.searchsorted(bounds, gs, side="right") - 1
-        jb = np.searchsorted(bounds, ge, side="left") - 1
-        cnt = jb - ja + 1
-        rep = np.repeat(np.arange(len(gs)), cnt)
-        j = _ranges(ja, cnt)
-        ok = (j >= pa_of[gg[rep]]) & (j <= pb_of[gg[rep]])
-        rep, j = rep[ok], j[ok]
-        rows = row_off[gg[rep]] + j - pa_of[gg[rep]]
-        lost = np.minimum(ge[rep], bounds[j + 1]) - np.maximum(gs[rep], bounds[j])
-        np.subtract.at(span, rows, np.maximum(lost, 0).astype(np.float64))
-        flags[rows] |= GAP
-    ev = sc.events
-    if len(ev["time"]):
-        kinds = ev["kind"]
-        is_gap_ev = kinds == GAP
-        sel = ~is_gap_ev
-        g_e = ev["group"][sel]
-        # A reset closes the interval before it: it belongs to the period that interval lies
-        # in. An excluded reading touches the intervals on both sides of it.
-        excluded = (kinds[sel] == OUTAGE) | (kinds[sel] == SPIKE)
-        key_a = ev["time"][sel] - 1
-        key_b = np.where(excluded, ev["end"][sel], key_a)
-        ja = np.searchsorted(bounds, key_a, side="right") - 1
-        jb = np.searchsorted(bounds, key_b, side="right") - 1
-        cnt = jb - ja + 1
-        rep = np.repeat(np.arange(len(ja)), cnt)
-        j = _ranges(ja, cnt)
-        g_r = g_e[rep]
-        ok = (j >= pa_of[g_r]) & (j <= pb_of[g_r])
-        rows = row_off[g_r[ok]] + j[ok] - pa_of[g_r[ok]]
-        bits = kinds[sel][rep][ok]
-        for bit in np.unique(bits).tolist():
-            flags[rows[bits == bit]] |= np.uint8(bit)
-    lengths = (p_hi - p_lo).astype(np.float64)
-    coverage = np.clip(span / lengths, 0.0, 1.0)
-    # Data that starts or ends within one reading interval of a period's edge (at most 1 % of
-    # the period) leaves it complete: `sync --from` a date gives readings from the first
-    # bucket's end, one interval after the period starts.
-    cad = np.nan_to_num(np.repeat(sc.cadence[groups], n_per), nan=0.0)
-    slack = np.minimum(cad, 0.01 * (p_hi - p_lo))
-    edge = (f_g - p_lo > slack) | (p_hi - l_g > slack)
-    flags |= np.where(edge & (coverage < 1.0 - 1e-9), PARTIAL, 0).astype(np.uint8)
-    return pd.DataFrame(
-        {
-            "_group": rg,
-            "period": starts_idx[rj],
-            "consumption": convert(energy, unit, to, delta=True),
-            "coverage": coverage,
-            "quality": _quality_text(flags),
-        }
-    )

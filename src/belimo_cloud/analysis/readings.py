@@ -59,6 +59,8 @@ class Findings:
     jumps: set[int] = field(default_factory=set)
     jitter_groups: set[int] = field(default_factory=set)
     raw_gaps: list[int] = field(default_factory=list)  # readings after a long interval
+    # Per group: the one interval between all its readings [ns], 0 when they vary.
+    steps: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     events: dict[str, list[Any]] = field(
         default_factory=lambda: {k: [] for k in ("group", "time", "end", "kind", "before", "after")}
     )
@@ -358,6 +360,7 @@ class Passed:
     falls: list[int]  # readings below the one before
     rises: list[int]  # readings above the one before by more than the bound allows
     gaps: list[int]  # readings after an interval longer than the gap threshold
+    steps: I64  # per group: the one interval between all its readings, 0 when they vary
 
 
 def _interval_pass(
@@ -385,7 +388,9 @@ def _interval_pass(
     dv = np.empty(size, dtype=np.float64)
     hit = np.empty(size, dtype=bool)
     least, most = np.minimum.reduce, np.maximum.reduce
+    steps = np.zeros(len(lo), dtype=np.int64)
     for g, (a, b) in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):
+        step_lo, step_hi = -1, -2
         if b - a < 2:
             if b - a == 1 and not (np.isfinite(v[a]) and v[a] != 0):
                 bad.append(np.array([a], dtype=np.int64))
@@ -398,10 +403,12 @@ def _interval_pass(
             e = min(s + _CACHE, b - 1)  # intervals (i, i + 1) for i in [s, e)
             m = e - s
             d = np.subtract(t[s + 1 : e + 1], t[s:e], out=dti[:m])
-            shortest = least(d)
+            shortest, longest = least(d), most(d)
             if shortest <= 0:
                 raise Unordered
-            if np.float64(most(d)) > gap:
+            step_lo = shortest if step_lo < 0 else min(step_lo, shortest)
+            step_hi = max(step_hi, longest)
+            if np.float64(longest) > gap:
                 np.copyto(dt[:m], d, casting="safe")
                 gaps.extend((np.flatnonzero(np.greater(dt[:m], gap, out=hit[:m])) + s + 1).tolist())
             rise = np.subtract(v[s + 1 : e + 1], v[s:e], out=dv[:m])
@@ -426,8 +433,10 @@ def _interval_pass(
             dt[:m] += tol
             if np.greater(rise, dt[:m], out=hit[:m]).any():
                 jumps.extend((np.flatnonzero(hit[:m]) + s + 1).tolist())
+        if step_lo == step_hi:
+            steps[g] = step_lo
     found_bad = np.concatenate(bad).astype(np.int64) if bad else np.zeros(0, dtype=np.int64)
-    return Passed(bad=found_bad, falls=falls, rises=jumps, gaps=gaps)
+    return Passed(bad=found_bad, falls=falls, rises=jumps, gaps=gaps, steps=steps)
 
 
 def _jumps(
@@ -472,7 +481,7 @@ def classify(
 ) -> Findings:
     """Stage 1: outages, then drops (spikes, resets, rollovers), then implausible rises."""
     passed = _interval_pass(t, v, lo, hi, stats=stats, policy=policy)
-    found = Findings(raw_gaps=passed.gaps)
+    found = Findings(raw_gaps=passed.gaps, steps=passed.steps)
     walk = _Walker(lo, hi, found)
     _outages(t, v, passed.bad, lo=lo, hi=hi, stats=stats, found=found)
     _drops(t, v, passed.falls, stats=stats, policy=policy, found=found, walk=walk)

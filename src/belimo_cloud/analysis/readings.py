@@ -35,7 +35,7 @@ OUTAGE = 8
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-_CACHE = 1 << 15  # readings per block of the passes that reuse buffers (they stay in cache)
+_CACHE = 1 << 16  # readings per block of the pass (its buffers stay in cache)
 _SAMPLE = 1024  # intervals per series used for its statistics
 _CHUNK = 64  # series whose statistics are computed together (temporaries stay in cache)
 _REL_RESOLUTION = 1e-9  # float counters cannot resolve less than this share of their level
@@ -89,8 +89,19 @@ class Findings:
         ev["after"].append(float(values[1]))
 
 
-def _row_quantile(x: F64, q: float) -> F64:
-    """The ``q`` quantile of each row, ignoring NaN (NaN for a row without values)."""
+def _row_quantile(x: F64, q: float, *, full: bool = False) -> F64:
+    """The ``q`` quantile of each row, ignoring NaN (NaN for a row without values).
+
+    ``full``: no row holds NaN, so the two order statistics needed sit at the same place in
+    every row and a partition finds them (no sort).
+    """
+    if full and x.shape[1]:
+        pos_f = q * (x.shape[1] - 1)
+        lo_i = int(np.floor(pos_f))
+        hi_i = min(lo_i + 1, x.shape[1] - 1)
+        part = np.partition(x, [lo_i, hi_i] if hi_i != lo_i else [lo_i], axis=1)
+        lo_f, hi_f = part[:, lo_i], part[:, hi_i]
+        return np.asarray(lo_f + (pos_f - lo_i) * (hi_f - lo_f), dtype=np.float64)
     srt = np.sort(x, axis=1)  # NaN sorts last
     count = np.sum(~np.isnan(x), axis=1)
     pos = q * np.maximum(count - 1, 0)
@@ -146,13 +157,36 @@ def series_stats(
     return SeriesStats(tol=tol, bound=bound, cadence=cadence)
 
 
-def _stats_chunk(t: I64, v: F64, lo: I64, hi: I64, policy: CounterPolicy) -> tuple[F64, F64, F64]:
+def _samples(t: I64, v: F64, lo: I64, hi: I64) -> tuple[F64, F64, F64, npt.NDArray[np.bool_]]:
+    """Sampled intervals of each group: length [ns], readings at both ends, and which pairs
+    are usable (both readings positive or negative and finite). NaN lengths: no pair.
+
+    Groups of more than ``_SAMPLE`` intervals (the usual case: all of a chunk) are read as
+    eight runs of consecutive readings, each sliced once, not as two look-ups a pair.
+    """
+    m = np.maximum(hi - lo - 1, 0)
+    if len(lo) and bool((m > _SAMPLE).all()):
+        run = _SAMPLE // 8
+        heads = (np.linspace(0.0, 1.0, 8)[None, :] * (m - run)[:, None]).astype(np.int64)
+        at = (lo[:, None] + heads)[:, :, None] + np.arange(run + 1, dtype=np.int64)
+        tt, vv = t[at], v[at]
+        shape = (len(lo), _SAMPLE)
+        dt = np.diff(tt, axis=2).reshape(shape).astype(np.float64)
+        usable = np.isfinite(vv) & (vv != 0)
+        good = (usable[:, :, :-1] & usable[:, :, 1:]).reshape(shape)
+        return dt, vv[:, :, :-1].reshape(shape), vv[:, :, 1:].reshape(shape), good
     idx, valid = _pairs(lo, hi)
     nxt = np.minimum(idx + 1, max(len(t) - 1, 0))  # invalid pairs may point past the end
     dt = np.where(valid, (t[nxt] - t[idx]).astype(np.float64), np.nan)
-    cadence = _row_quantile(dt, 0.9)
     v0, v1 = v[idx], v[nxt]
     good = valid & np.isfinite(v0) & np.isfinite(v1) & (v0 != 0) & (v1 != 0)
+    return dt, v0, v1, good
+
+
+def _stats_chunk(t: I64, v: F64, lo: I64, hi: I64, policy: CounterPolicy) -> tuple[F64, F64, F64]:
+    dt, v0, v1, good = _samples(t, v, lo, hi)
+    full = not bool(np.isnan(dt).any())
+    cadence = _row_quantile(dt, 0.9, full=full)
     step = np.where(good, v1 - v0, np.nan)
     level = np.max(np.where(good, np.abs(v0), 0.0), axis=1)
     floor = _REL_RESOLUTION * level
@@ -389,26 +423,35 @@ def _interval_pass(
     hit = np.empty(size, dtype=bool)
     least, most = np.minimum.reduce, np.maximum.reduce
     steps = np.zeros(len(lo), dtype=np.int64)
+    # Per-group settings as Python numbers: a numpy scalar costs a microsecond an operation.
+    cadences = stats.cadence.tolist()
+    scales = (stats.bound / 1e9).tolist()
+    tols = stats.tol.tolist()
+    plausibles = np.isfinite(stats.bound).tolist()
     for g, (a, b) in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):
-        step_lo, step_hi = -1, -2
+        step = 0  # the one interval of the group so far; -1 once they vary
         if b - a < 2:
             if b - a == 1 and not (np.isfinite(v[a]) and v[a] != 0):
                 bad.append(np.array([a], dtype=np.int64))
             continue
-        gap = fixed if fixed is not None else policy.gap_factor * float(stats.cadence[g])
-        plausible = bool(np.isfinite(stats.bound[g]))
-        scale, tol = stats.bound[g] / 1e9, stats.tol[g]
-        monotone = bool(scale >= 0)
+        gap = fixed if fixed is not None else policy.gap_factor * cadences[g]
+        plausible = plausibles[g]
+        scale, tol = scales[g], tols[g]
+        monotone = scale >= 0
         for s in range(a, b - 1, _CACHE):
             e = min(s + _CACHE, b - 1)  # intervals (i, i + 1) for i in [s, e)
             m = e - s
             d = np.subtract(t[s + 1 : e + 1], t[s:e], out=dti[:m])
-            shortest, longest = least(d), most(d)
+            shortest = int(least(d))
             if shortest <= 0:
                 raise Unordered
-            step_lo = shortest if step_lo < 0 else min(step_lo, shortest)
-            step_hi = max(step_hi, longest)
-            if np.float64(longest) > gap:
+            # The intervals add up to the block's span and none is below the shortest, so
+            # none exceeds the span less the others at their shortest: a bound on the
+            # longest without a reduction, the shortest itself exactly when all are equal.
+            longest = int(t[e] - t[s]) - (m - 1) * shortest
+            if step >= 0:
+                step = shortest if longest == shortest and step in (0, shortest) else -1
+            if longest > gap and np.float64(most(d)) > gap:
                 np.copyto(dt[:m], d, casting="safe")
                 gaps.extend((np.flatnonzero(np.greater(dt[:m], gap, out=hit[:m])) + s + 1).tolist())
             rise = np.subtract(v[s + 1 : e + 1], v[s:e], out=dv[:m])
@@ -426,15 +469,14 @@ def _interval_pass(
             if not plausible:
                 continue
             # NaN in the block (max is NaN) looks at every interval, as does a negative bound.
-            if monotone and most(rise) <= np.float64(shortest) * scale + tol:
+            if monotone and most(rise) <= float(shortest) * scale + tol:
                 continue
             np.copyto(dt[:m], d, casting="safe")
             dt[:m] *= scale
             dt[:m] += tol
             if np.greater(rise, dt[:m], out=hit[:m]).any():
                 jumps.extend((np.flatnonzero(hit[:m]) + s + 1).tolist())
-        if step_lo == step_hi:
-            steps[g] = step_lo
+        steps[g] = max(step, 0)
     found_bad = np.concatenate(bad).astype(np.int64) if bad else np.zeros(0, dtype=np.int64)
     return Passed(bad=found_bad, falls=falls, rises=jumps, gaps=gaps, steps=steps)
 

@@ -27,7 +27,8 @@ from belimo_cloud.emulator.http_common import (
     state_of,
 )
 from belimo_cloud.emulator.model.fleet import DATA_START, DeviceSpec
-from belimo_cloud.emulator.model.resample import iso_seconds, numbers, resample, series_json
+from belimo_cloud.emulator.model.render import TimeseriesRequest, render_timeseries
+from belimo_cloud.emulator.model.resample import iso_seconds, numbers
 
 router = APIRouter()
 
@@ -57,16 +58,20 @@ def timeseries(request: Request) -> Response:
     fleet = state.fleet
     known = set(fleet.datapoint_ids(device))
     ids = [dp for dp in wanted if dp in known and fleet.numeric(device, dp)]
-    series: list[tuple[str, str, Any, Any]] = []
-    if ids:
-        now_s = params.to_epoch_s(state.now())
-        history = fleet.history(device, ids, start_s, end_s, now_s)
-        for dp in ids:
-            values = np.asarray(history.values[dp], dtype=np.float64)
-            stamps, aggregated = resample(history.times, values, resolution.step_s, aggregation)
-            series.append((dp, aggregation, stamps, aggregated))
-    body = series_json(params.format_time(start), params.format_time(end), resolution.text, series)
-    return Response(body, media_type="application/json")
+    now_s = params.to_epoch_s(state.now())
+    asked = TimeseriesRequest(
+        device_id=device.id,
+        datapoint_ids=tuple(ids),
+        start_s=start_s,
+        end_s=end_s,
+        now_s=now_s,
+        step_s=resolution.step_s,
+        aggregation=aggregation,
+        start_text=params.format_time(start),
+        end_text=params.format_time(end),
+        resolution_text=resolution.text,
+    )
+    return Response(render_timeseries(fleet, asked), media_type="application/json")
 
 
 def _raw_samples(

@@ -132,6 +132,7 @@ class Fleet:
 
     def __init__(self, seed: int = 0, fleet_size: int | None = None) -> None:
         self.seed = seed
+        self.fleet_size = fleet_size
         built = build(seed)
         if fleet_size is not None:
             built = with_generated(built, seed, fleet_size)

@@ -8,6 +8,7 @@ boundary is found by arithmetic; elsewhere it is guessed from the cadence and ch
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import tzinfo
 
@@ -24,6 +25,7 @@ __all__ = ["Periods", "bin_periods"]
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
+_BOUNDARIES = 1 << 15  # period boundaries evaluated at a time
 
 
 @dataclass
@@ -74,29 +76,39 @@ def _ranges(lo: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]) -> npt.NDArr
 def _guess(sc: Scan, bg: I64, bt: I64, lo: I64, hi: I64) -> tuple[I64, I64]:
     """:func:`_last_at_or_before` for groups whose intervals vary (and their ``t``).
 
-    The index is guessed from the cadence and checked against its two neighbours: two
-    look-ups instead of a binary search through memory. Only groups with a wrong guess
-    (after a gap, irregular readings) are searched, each once: its boundaries are sorted and
-    its readings contiguous, so the search stays in cache.
+    The index is guessed from the cadence, counting from the group's first reading and then,
+    where that is wrong (after a gap), from its last, each guess checked against its two
+    neighbours: a few look-ups instead of a binary search through memory. Only groups where
+    both guesses fail (irregular readings) are searched, each once: its boundaries are sorted
+    and its readings contiguous, so the search stays in cache.
     """
-    t0 = sc.t[lo]
     cad = sc.cadence[bg]
     with np.errstate(invalid="ignore", divide="ignore"):
-        steps = np.floor((bt - t0) / cad)
-    steps = np.nan_to_num(steps, nan=0.0, posinf=0.0, neginf=0.0)
+        ahead = (bt - sc.t[lo]) / cad
+        steps = np.floor(np.nan_to_num(ahead, nan=0.0, posinf=0.0, neginf=0.0))
     k = lo + np.clip(steps, -1, hi - lo - 1).astype(np.int64)
+    wrong = _misses(sc, k, bt, lo, hi)
+    if len(wrong):
+        w_bt, w_lo, w_hi = bt[wrong], lo[wrong], hi[wrong]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            back = (sc.t[w_hi - 1] - w_bt) / cad[wrong]
+            steps = np.ceil(np.nan_to_num(back, nan=0.0, posinf=0.0, neginf=0.0))
+        k[wrong] = w_hi - 1 - np.clip(steps, 0, w_hi - w_lo).astype(np.int64)
+        wrong = wrong[_misses(sc, k[wrong], w_bt, w_lo, w_hi)]
+    if len(wrong):
+        cuts = np.flatnonzero(np.diff(bg[wrong])) + 1
+        for idx in np.split(wrong, cuts):
+            a, b = int(lo[idx[0]]), int(hi[idx[0]])
+            k[idx] = np.searchsorted(sc.t[a:b], bt[idx], side="right") - 1 + a
+    return k, sc.t[np.maximum(k, lo)]
+
+
+def _misses(sc: Scan, k: I64, bt: I64, lo: I64, hi: I64) -> npt.NDArray[np.intp]:
+    """Where ``k`` is not the last reading at or before ``bt`` (``lo - 1``: none)."""
     here = sc.t[np.maximum(k, lo)]
     after = sc.t[np.minimum(k + 1, hi - 1)]
     ok = ((k < lo) | (here <= bt)) & ((k + 1 >= hi) | (after > bt))
-    if ok.all():
-        return k, here
-    wrong = np.flatnonzero(~ok)
-    cuts = np.flatnonzero(np.diff(bg[wrong])) + 1
-    for idx in np.split(wrong, cuts):
-        a, b = int(lo[idx[0]]), int(hi[idx[0]])
-        k[idx] = np.searchsorted(sc.t[a:b], bt[idx], side="right") - 1 + a
-    here[wrong] = sc.t[np.maximum(k[wrong], lo[wrong])]
-    return k, here
+    return np.flatnonzero(~ok)
 
 
 def _last_at_or_before(
@@ -119,6 +131,35 @@ def _last_at_or_before(
         rest = np.flatnonzero(~regular)
         k[rest], here[rest] = _guess(sc, bg[rest], bt[rest], lo[rest], hi[rest])
     return k, here
+
+
+def _energy_at_bounds(sc: Scan, groups: I64, counts: I64, bt: I64, in_gap: I64 | None) -> F64:
+    """The cleaned curve E at each boundary ``bt`` (``counts`` of them per group, in order).
+
+    Between two readings E is interpolated in time, except across a gap (``in_gap``: the
+    readings that end an interval inside one; None when gaps are spread).
+    """
+    bg = np.repeat(groups, counts)
+    lo_b = np.repeat(sc.lo[groups], counts)
+    hi_b = np.repeat(sc.hi[groups], counts)
+    k, t_k = _last_at_or_before(sc, groups, counts, bg, bt, lo=lo_b, hi=hi_b)
+    before = k < lo_b
+    k_c = np.maximum(k, lo_b)  # k never passes the group's last reading
+    e_k = sc.energy_at(k_c, bg)
+    e_k = np.where(before, 0.0, e_k)
+    # Before the first reading t_k is that reading's time, after the boundary.
+    nxt = k_c + 1
+    inside = (nxt < hi_b) & (t_k < bt)
+    if inside.any():
+        ii = np.flatnonzero(inside)
+        nn = nxt[ii]
+        e_n = sc.energy_at(nn, bg[ii])
+        frac = (bt[ii] - t_k[ii]) / (sc.t[nn] - t_k[ii]).astype(np.float64)
+        if in_gap is not None:
+            at = np.minimum(np.searchsorted(in_gap, nn), len(in_gap) - 1)
+            frac = np.where(in_gap[at] == nn, 0.0, frac)
+        e_k[ii] = e_k[ii] + frac * (e_n - e_k[ii])
+    return np.asarray(e_k, dtype=np.float64)
 
 
 def bin_periods(
@@ -156,43 +197,46 @@ def bin_periods(
     pb = np.maximum(np.searchsorted(bounds, last, side="left") - 1, pa_)
     pb = np.minimum(pb, n_b - 2)
     n_per = pb - pa_ + 1
-    # Boundaries to evaluate per group: bounds[pa .. pb + 1].
-    bj = _ranges(pa_, n_per + 1)
-    bg = np.repeat(groups, n_per + 1)
-    bt = bounds[bj]
-    lo_b = np.repeat(sc.lo[groups], n_per + 1)
-    hi_b = np.repeat(sc.hi[groups], n_per + 1)
-    k, t_k = _last_at_or_before(sc, groups, n_per + 1, bg, bt, lo=lo_b, hi=hi_b)
-    before = k < lo_b
-    k_c = np.maximum(k, lo_b)  # k never passes the group's last reading
-    e_k = sc.energy_at(k_c, bg)
-    e_k = np.where(before, 0.0, e_k)
-    # Between two readings: interpolate, except inside a gap unless spreading it. (Before the
-    # first reading, t_k is that reading's time, after the boundary.)
-    nxt = k_c + 1
-    inside = (nxt < hi_b) & (t_k < bt)
-    if inside.any():
-        ii = np.flatnonzero(inside)
-        nn = nxt[ii]
-        e_n = sc.energy_at(nn, bg[ii])
-        frac = (bt[ii] - t_k[ii]) / (sc.t[nn] - t_k[ii]).astype(np.float64)
-        if not spread_gaps and len(sc.gap_ends):
-            is_gap = np.isin(nn, sc.gap_ends)
-            frac = np.where(is_gap, 0.0, frac)
-        e_k[ii] = e_k[ii] + frac * (e_n - e_k[ii])
-    # Consumption: differences of E between consecutive boundaries of the same group.
-    ends = np.cumsum(n_per + 1)
-    diff = np.diff(e_k)
-    keep = np.ones(len(diff), dtype=bool)
-    keep[ends[:-1] - 1] = False
-    energy = np.maximum(diff[keep], 0.0)
-    rg = bg[:-1][keep]
-    rj = bj[:-1][keep]
-    p_lo, p_hi = bt[:-1][keep], bt[1:][keep]
-    f_g = np.repeat(sc.t[sc.first[groups]], n_per)
-    l_g = np.repeat(sc.t[sc.last[groups]], n_per)
-    span = np.maximum(np.minimum(p_hi, l_g) - np.maximum(p_lo, f_g), 0).astype(np.float64)
-    flags = np.zeros(len(rg), dtype=np.uint8)
+    total = int(n_per.sum())
+    row_end = np.cumsum(n_per)
+    energy = np.empty(total)
+    span = np.empty(total)
+    lengths = np.empty(total)
+    edge = np.empty(total, dtype=bool)
+    rj = np.empty(total, dtype=np.int64)
+    f_all = sc.t[sc.first[groups]]
+    l_all = sc.t[sc.last[groups]]
+    cad_all = np.nan_to_num(sc.cadence[groups], nan=0.0)
+    in_gap = np.unique(sc.gap_ends) if not spread_gaps and len(sc.gap_ends) else None
+    # A chunk of groups at a time: the temporaries stay small (in cache, and not fresh memory
+    # from the system for every one of them).
+    cnt_all = n_per + 1
+    chunk = (np.cumsum(cnt_all) - cnt_all) // _BOUNDARIES
+    cuts = [0, *(np.flatnonzero(np.diff(chunk)) + 1).tolist(), len(groups)]
+    for a, b in itertools.pairwise(cuts):
+        g, cnt, per = groups[a:b], cnt_all[a:b], n_per[a:b]
+        # Boundaries to evaluate per group: bounds[pa .. pb + 1].
+        bj = _ranges(pa_[a:b], cnt)
+        bt = bounds[bj]
+        e_k = _energy_at_bounds(sc, g, cnt, bt, in_gap)
+        # Consumption: differences of E between consecutive boundaries of the same group.
+        keep = np.ones(len(bt) - 1, dtype=bool)
+        keep[np.cumsum(cnt)[:-1] - 1] = False
+        r0, r1 = int(row_end[a] - per[0]), int(row_end[b - 1])
+        np.maximum(np.diff(e_k)[keep], 0.0, out=energy[r0:r1])
+        rj[r0:r1] = bj[:-1][keep]
+        p_lo, p_hi = bt[:-1][keep], bt[1:][keep]
+        f_g = np.repeat(f_all[a:b], per)
+        l_g = np.repeat(l_all[a:b], per)
+        span[r0:r1] = np.maximum(np.minimum(p_hi, l_g) - np.maximum(p_lo, f_g), 0)
+        lengths[r0:r1] = p_hi - p_lo
+        # Data that starts or ends within one reading interval of a period's edge (at most
+        # 1 % of the period) leaves it complete: `sync --from` a date gives readings from the
+        # first bucket's end, one interval after the period starts.
+        slack = np.minimum(np.repeat(cad_all[a:b], per), 0.01 * (p_hi - p_lo))
+        edge[r0:r1] = (f_g - p_lo > slack) | (p_hi - l_g > slack)
+    rg = np.repeat(groups, n_per)
+    flags = np.zeros(total, dtype=np.uint8)
     # Row index of (group, period j): offset of the group's rows + (j - pa).
     row_off = np.zeros(len(sc.lo), dtype=np.int64)
     row_off[groups] = np.cumsum(n_per) - n_per
@@ -236,14 +280,7 @@ def bin_periods(
         bits = kinds[sel][rep][ok]
         for bit in np.unique(bits).tolist():
             flags[rows[bits == bit]] |= np.uint8(bit)
-    lengths = (p_hi - p_lo).astype(np.float64)
     coverage = np.clip(span / lengths, 0.0, 1.0)
-    # Data that starts or ends within one reading interval of a period's edge (at most 1 % of
-    # the period) leaves it complete: `sync --from` a date gives readings from the first
-    # bucket's end, one interval after the period starts.
-    cad = np.nan_to_num(np.repeat(sc.cadence[groups], n_per), nan=0.0)
-    slack = np.minimum(cad, 0.01 * (p_hi - p_lo))
-    edge = (f_g - p_lo > slack) | (p_hi - l_g > slack)
     flags |= np.where(edge & (coverage < 1.0 - 1e-9), PARTIAL, 0).astype(np.uint8)
     return Periods(
         group=rg,

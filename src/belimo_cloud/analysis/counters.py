@@ -3,13 +3,14 @@
 Works on many counters at once: parallel arrays of time (epoch ns, UTC) and value, sorted by
 group then time, groups contiguous. The stages:
 
-1. **classify readings** (:mod:`.readings`): series statistics (jitter, plausibility bound,
-   cadence), outages, spikes, resets and rollovers, implausible rises;
+1. **classify readings** (:mod:`.readings`): series statistics (:mod:`.stats`: jitter,
+   plausibility bound, cadence), one pass over every reading (:mod:`.intervals`), outages,
+   spikes, resets and rollovers, implausible rises;
 2. **segment**: the cleaned curve ``E`` as sparse corrections of the raw readings (a segment
    break at each reset, the surrounding rate across it, the running maximum under jitter);
 3. **gaps**: intervals between used readings clearly longer than the series' cadence.
 
-Binning into calendar periods is done by :mod:`.engine` from the :class:`Scan` this returns.
+Binning into calendar periods is done by :mod:`.binning` from the :class:`Scan` this returns.
 At every used reading ``k`` of a group the curve is
 
     E(k) = w[k] - w[first used] + (sum of corrections up to k)
@@ -32,16 +33,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from belimo_cloud.analysis.policy import CounterPolicy
-from belimo_cloud.analysis.readings import (
-    OUTAGE,
-    RESET,
-    ROLLOVER,
-    SPIKE,
-    Findings,
-    SeriesStats,
-    classify,
-    series_stats,
-)
+from belimo_cloud.analysis.readings import OUTAGE, RESET, ROLLOVER, SPIKE, Findings, classify
+from belimo_cloud.analysis.stats import SeriesStats, series_stats
 
 __all__ = [
     "FLAG_NAMES",

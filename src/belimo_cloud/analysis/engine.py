@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from belimo_cloud.analysis.counters import Scan, scan_counters
+from belimo_cloud.analysis.intervals import Unordered
 from belimo_cloud.analysis.policy import CounterPolicy, Duration, to_ns
-from belimo_cloud.analysis.readings import Unordered
 from belimo_cloud.errors import DataError
 
 __all__ = [

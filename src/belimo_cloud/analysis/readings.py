@@ -1,8 +1,9 @@
-"""Stage 1 of the counter scan: judge each reading (series statistics, outages, drops, spikes).
+"""Stage 1 of the counter scan: judge each reading (outages, drops, spikes, resets).
 
-Works on grouped, time-sorted arrays (epoch ns, counter units), groups contiguous. Nothing is
-copied at full length: the few readings that are excluded go into a set, the rare findings
-into an event list; every full pass is a vectorised comparison of neighbours.
+Works on grouped, time-sorted arrays (epoch ns, counter units), groups contiguous, with the
+series statistics of :mod:`.stats`. One pass over every reading (:mod:`.intervals`) finds
+the candidates; only those are judged here. Nothing is copied at full length: the few
+readings that are excluded go into a set, the rare findings into an event list.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from belimo_cloud.analysis.intervals import interval_pass
 from belimo_cloud.analysis.policy import CounterPolicy
+from belimo_cloud.analysis.stats import SeriesStats
 
 __all__ = [
     "OUTAGE",
@@ -22,10 +25,7 @@ __all__ = [
     "ROLLOVER",
     "SPIKE",
     "Findings",
-    "SeriesStats",
-    "Unordered",
     "classify",
-    "series_stats",
 ]
 
 RESET = 1
@@ -35,19 +35,6 @@ OUTAGE = 8
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-_CACHE = 1 << 16  # readings per block of the pass (its buffers stay in cache)
-_SAMPLE = 1024  # intervals per series used for its statistics
-_CHUNK = 64  # series whose statistics are computed together (temporaries stay in cache)
-_REL_RESOLUTION = 1e-9  # float counters cannot resolve less than this share of their level
-
-
-@dataclass
-class SeriesStats:
-    """Per group: jitter tolerance [unit], plausible rate [unit/s] (inf: none), cadence [ns]."""
-
-    tol: F64
-    bound: F64
-    cadence: F64
 
 
 @dataclass
@@ -87,135 +74,6 @@ class Findings:
         ev["kind"].append(kind)
         ev["before"].append(float(values[0]))
         ev["after"].append(float(values[1]))
-
-
-def _row_quantile(x: F64, q: float, *, full: bool = False) -> F64:
-    """The ``q`` quantile of each row, ignoring NaN (NaN for a row without values).
-
-    ``full``: no row holds NaN, so the two order statistics needed sit at the same place in
-    every row and a partition finds them (no sort).
-    """
-    if full and x.shape[1]:
-        pos_f = q * (x.shape[1] - 1)
-        lo_i = int(np.floor(pos_f))
-        hi_i = min(lo_i + 1, x.shape[1] - 1)
-        part = np.partition(x, [lo_i, hi_i] if hi_i != lo_i else [lo_i], axis=1)
-        lo_f, hi_f = part[:, lo_i], part[:, hi_i]
-        return np.asarray(lo_f + (pos_f - lo_i) * (hi_f - lo_f), dtype=np.float64)
-    srt = np.sort(x, axis=1)  # NaN sorts last
-    count = np.sum(~np.isnan(x), axis=1)
-    pos = q * np.maximum(count - 1, 0)
-    below = np.floor(pos).astype(np.int64)
-    above = np.minimum(below + 1, np.maximum(count - 1, 0))
-    rows = np.arange(len(x))
-    lo_v, hi_v = srt[rows, below], srt[rows, above]
-    out = lo_v + (pos - below) * (hi_v - lo_v)
-    return np.where(count > 0, out, np.nan)
-
-
-def _pairs(lo: I64, hi: I64) -> tuple[I64, npt.NDArray[np.bool_]]:
-    """Indices i of up to ``_SAMPLE`` consecutive pairs (i, i + 1) per group, and validity.
-
-    Long series are sampled in eight evenly spaced runs of consecutive readings, so that the
-    statistics see real neighbours (jitter, cadence) at a bounded cost; one row per group.
-    """
-    m = np.maximum(hi - lo - 1, 0)
-    run = _SAMPLE // 8
-    cols = np.arange(_SAMPLE, dtype=np.int64)
-    heads = (np.linspace(0.0, 1.0, 8)[None, :] * np.maximum(m - run, 0)[:, None]).astype(np.int64)
-    sampled = (heads[:, :, None] + np.arange(run, dtype=np.int64)[None, None, :]).reshape(
-        len(lo), _SAMPLE
-    )
-    long = (m > _SAMPLE)[:, None]
-    offset = np.where(long, sampled, cols[None, :])
-    valid = long | (cols[None, :] < m[:, None])
-    idx = lo[:, None] + np.where(valid, offset, 0)
-    return idx, valid
-
-
-def series_stats(
-    t: I64, v: F64, lo: I64, hi: I64, *, policy: CounterPolicy, max_rate: F64
-) -> SeriesStats:
-    """Jitter tolerance, plausibility bound and cadence of every group, robustly.
-
-    Jitter: when decreases are common (not rare events), three times their 90th percentile.
-    Bound: ``max_rate * margin`` where a nominal rate is known, else (with ``plausibility``)
-    ``spike_factor`` times the 90th percentile of the positive rates between non-zero
-    readings (twice the median for short series). Cadence: the 90th-percentile interval.
-    All groups at once, a chunk of groups at a time (one row of samples per group).
-    """
-    parts = [
-        _stats_chunk(t, v, lo[a : a + _CHUNK], hi[a : a + _CHUNK], policy)
-        for a in range(0, len(lo), _CHUNK)
-    ]
-    tol = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0)
-    bound = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
-    cadence = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
-    if len(max_rate):
-        known = np.isfinite(max_rate)
-        bound = np.where(known, max_rate * policy.margin, bound)
-    return SeriesStats(tol=tol, bound=bound, cadence=cadence)
-
-
-def _samples(t: I64, v: F64, lo: I64, hi: I64) -> tuple[F64, F64, F64, npt.NDArray[np.bool_]]:
-    """Sampled intervals of each group: length [ns], readings at both ends, and which pairs
-    are usable (both readings positive or negative and finite). NaN lengths: no pair.
-
-    Groups of more than ``_SAMPLE`` intervals (the usual case: all of a chunk) are read as
-    eight runs of consecutive readings, each sliced once, not as two look-ups a pair.
-    """
-    m = np.maximum(hi - lo - 1, 0)
-    if len(lo) and bool((m > _SAMPLE).all()):
-        run = _SAMPLE // 8
-        heads = (np.linspace(0.0, 1.0, 8)[None, :] * (m - run)[:, None]).astype(np.int64)
-        at = (lo[:, None] + heads)[:, :, None] + np.arange(run + 1, dtype=np.int64)
-        tt, vv = t[at], v[at]
-        shape = (len(lo), _SAMPLE)
-        dt = np.diff(tt, axis=2).reshape(shape).astype(np.float64)
-        usable = np.isfinite(vv) & (vv != 0)
-        good = (usable[:, :, :-1] & usable[:, :, 1:]).reshape(shape)
-        return dt, vv[:, :, :-1].reshape(shape), vv[:, :, 1:].reshape(shape), good
-    idx, valid = _pairs(lo, hi)
-    nxt = np.minimum(idx + 1, max(len(t) - 1, 0))  # invalid pairs may point past the end
-    dt = np.where(valid, (t[nxt] - t[idx]).astype(np.float64), np.nan)
-    v0, v1 = v[idx], v[nxt]
-    good = valid & np.isfinite(v0) & np.isfinite(v1) & (v0 != 0) & (v1 != 0)
-    return dt, v0, v1, good
-
-
-def _stats_chunk(t: I64, v: F64, lo: I64, hi: I64, policy: CounterPolicy) -> tuple[F64, F64, F64]:
-    dt, v0, v1, good = _samples(t, v, lo, hi)
-    full = not bool(np.isnan(dt).any())
-    cadence = _row_quantile(dt, 0.9, full=full)
-    step = np.where(good, v1 - v0, np.nan)
-    level = np.max(np.where(good, np.abs(v0), 0.0), axis=1)
-    floor = _REL_RESOLUTION * level
-    if policy.jitter is not None:
-        tol = np.maximum(float(policy.jitter), floor)
-    else:
-        falls = step < 0
-        n_neg = np.sum(falls, axis=1)
-        common = n_neg >= np.maximum(5, (0.02 * np.sum(good, axis=1)).astype(np.int64))
-        jitter = np.zeros(len(lo))
-        # Only the rows that use a quantile sort for it (a counter has few decreases).
-        if common.any():
-            sub = step[common]
-            neg = np.where(sub < 0, -sub, np.nan)
-            jitter[common] = 3.0 * np.nan_to_num(_row_quantile(neg, 0.9))
-        tol = np.maximum(jitter, floor)
-    bound = np.full(len(lo), np.inf)
-    if policy.plausibility:
-        up = step > tol[:, None]
-        n_up = np.sum(up, axis=1)
-        high, mid = n_up >= 20, (n_up >= 3) & (n_up < 20)
-        for rows, q, scale in (
-            (high, 0.9, policy.spike_factor),
-            (mid, 0.5, policy.spike_factor * 2.0),
-        ):
-            if rows.any():
-                rates = np.where(up[rows], step[rows] / (dt[rows] / 1e9), np.nan)
-                bound[rows] = scale * _row_quantile(rates, q)
-    return tol, bound, cadence
 
 
 class _Walker:
@@ -382,105 +240,6 @@ def _drops(
         found.event(g, kind, (t[d], t[d]), (level, v[d]))
 
 
-class Unordered(Exception):
-    """Readings are not strictly increasing in time within a group (sort, then scan again)."""
-
-
-@dataclass
-class Passed:
-    """What the pass over every reading found (reading indices, ascending)."""
-
-    bad: I64  # zero or missing readings
-    falls: list[int]  # readings below the one before
-    rises: list[int]  # readings above the one before by more than the bound allows
-    gaps: list[int]  # readings after an interval longer than the gap threshold
-    steps: I64  # per group: the one interval between all its readings, 0 when they vary
-
-
-def _interval_pass(
-    t: I64, v: F64, lo: I64, hi: I64, *, stats: SeriesStats, policy: CounterPolicy
-) -> Passed:
-    """The one pass over every reading: order, bad readings, falls, implausible rises, gaps.
-
-    Raises :class:`Unordered` when a group's times do not strictly increase. A block of
-    intervals is looked at one by one only when its extremes allow a finding: its shortest
-    interval not positive (out of order), its longest beyond the gap, its smallest change
-    below zero (or NaN), its largest rise beyond the bound at its shortest interval (the
-    bound grows with the interval, and rounding keeps that order). A block that does not
-    fall and starts positive and ends finite has no zero or missing reading either. Findings
-    are rare, so most blocks cost two subtractions and four reductions on buffers that stay
-    in cache.
-    """
-    bad: list[I64] = []
-    falls: list[int] = []
-    jumps: list[int] = []
-    gaps: list[int] = []
-    fixed = policy.gap_ns
-    size = min(_CACHE, max(len(t) - 1, 0))
-    dti = np.empty(size, dtype=np.int64)
-    dt = np.empty(size, dtype=np.float64)
-    dv = np.empty(size, dtype=np.float64)
-    hit = np.empty(size, dtype=bool)
-    least, most = np.minimum.reduce, np.maximum.reduce
-    steps = np.zeros(len(lo), dtype=np.int64)
-    # Per-group settings as Python numbers: a numpy scalar costs a microsecond an operation.
-    cadences = stats.cadence.tolist()
-    scales = (stats.bound / 1e9).tolist()
-    tols = stats.tol.tolist()
-    plausibles = np.isfinite(stats.bound).tolist()
-    for g, (a, b) in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):
-        step = 0  # the one interval of the group so far; -1 once they vary
-        if b - a < 2:
-            if b - a == 1 and not (np.isfinite(v[a]) and v[a] != 0):
-                bad.append(np.array([a], dtype=np.int64))
-            continue
-        gap = fixed if fixed is not None else policy.gap_factor * cadences[g]
-        plausible = plausibles[g]
-        scale, tol = scales[g], tols[g]
-        monotone = scale >= 0
-        for s in range(a, b - 1, _CACHE):
-            e = min(s + _CACHE, b - 1)  # intervals (i, i + 1) for i in [s, e)
-            m = e - s
-            d = np.subtract(t[s + 1 : e + 1], t[s:e], out=dti[:m])
-            shortest = int(least(d))
-            if shortest <= 0:
-                raise Unordered
-            # The intervals add up to the block's span and none is below the shortest, so
-            # none exceeds the span less the others at their shortest: a bound on the
-            # longest without a reduction, the shortest itself exactly when all are equal.
-            longest = int(t[e] - t[s]) - (m - 1) * shortest
-            if step >= 0:
-                step = shortest if longest == shortest and step in (0, shortest) else -1
-            if longest > gap and np.float64(most(d)) > gap:
-                np.copyto(dt[:m], d, casting="safe")
-                gaps.extend((np.flatnonzero(np.greater(dt[:m], gap, out=hit[:m])) + s + 1).tolist())
-            rise = np.subtract(v[s + 1 : e + 1], v[s:e], out=dv[:m])
-            # A difference is below zero exactly when the later reading is below the earlier.
-            lowest = least(rise)
-            if not lowest >= 0:
-                falls.extend((np.flatnonzero(np.less(rise, 0, out=hit[:m])) + s + 1).tolist())
-            # Readings s .. e - 1 here (and e at the group's end): between v[s] and v[e] when
-            # nothing falls, so positive and finite when those two are.
-            if not (lowest >= 0 and v[s] > 0 and v[e] < np.inf):
-                x = v[s : e + 1] if e == b - 1 else v[s:e]
-                found = np.flatnonzero(~np.isfinite(x) | (x == 0))
-                if len(found):
-                    bad.append(found + s)
-            if not plausible:
-                continue
-            # NaN in the block (max is NaN) looks at every interval, as does a negative bound.
-            if monotone and most(rise) <= float(shortest) * scale + tol:
-                continue
-            np.copyto(dt[:m], d, casting="safe")
-            dt[:m] *= scale
-            dt[:m] += tol
-            if np.greater(rise, dt[:m], out=hit[:m]).any():
-                jumps.extend((np.flatnonzero(hit[:m]) + s + 1).tolist())
-        steps[g] = max(step, 0)
-    found_bad = np.concatenate(bad).astype(np.int64) if bad else np.zeros(0, dtype=np.int64)
-    return Passed(bad=found_bad, falls=falls, rises=jumps, gaps=gaps, steps=steps)
-
-
 def _jumps(
     t: I64, v: F64, cands: list[int], *, stats: SeriesStats, found: Findings, walk: _Walker
 ) -> None:
@@ -522,7 +281,7 @@ def classify(
     t: I64, v: F64, lo: I64, hi: I64, *, stats: SeriesStats, policy: CounterPolicy
 ) -> Findings:
     """Stage 1: outages, then drops (spikes, resets, rollovers), then implausible rises."""
-    passed = _interval_pass(t, v, lo, hi, stats=stats, policy=policy)
+    passed = interval_pass(t, v, lo, hi, stats=stats, policy=policy)
     found = Findings(raw_gaps=passed.gaps, steps=passed.steps)
     walk = _Walker(lo, hi, found)
     _outages(t, v, passed.bad, lo=lo, hi=hi, stats=stats, found=found)

@@ -20,6 +20,7 @@ __all__ = [
     "DEVICE_COLUMNS",
     "LONG_COLUMNS",
     "catalogue_frame",
+    "compact_frame",
     "convert_frame",
     "devices_frame",
     "empty_long_frame",
@@ -158,8 +159,13 @@ def join_windows(
     results: list[list[SeriesArrays]],
     windows: list[tuple[datetime, datetime]],
     resolution: timedelta,
+    *,
+    compact: bool = False,
 ) -> pd.DataFrame:
-    """Join per-window series into one long frame, each bucket exactly once, sorted."""
+    """Join per-window series into one long frame, each bucket exactly once, sorted.
+
+    ``compact=True`` gives the columns a store writes (see :func:`compact_frame`).
+    """
     pieces: dict[str, list[tuple[npt.NDArray[np.datetime64], npt.NDArray[Any]]]] = {}
     for series_list, (lo, hi) in zip(results, windows, strict=True):
         lo_ns = _ns(floor_to_grid(lo, resolution))
@@ -175,7 +181,7 @@ def join_windows(
                     (stamps[inside], series.values[inside])
                 )
     if not pieces:
-        return empty_long_frame()
+        return compact_frame([], [], []) if compact else empty_long_frame()
     ids = sorted(pieces)
     all_ts: list[npt.NDArray[np.datetime64]] = []
     all_vals: list[npt.NDArray[Any]] = []
@@ -193,6 +199,8 @@ def join_windows(
                 ts, vals = ts[keep], vals[keep]
         all_ts.append(ts)
         all_vals.append(vals)
+    if compact:
+        return compact_frame(ids, all_ts, all_vals)
     return long_frame(device, ids, all_ts, all_vals)
 
 
@@ -221,6 +229,37 @@ def long_frame(
             "value": vals,
         }
     )
+
+
+def compact_frame(
+    ids: list[str],
+    stamps: list[npt.NDArray[np.datetime64]],
+    values: list[npt.NDArray[Any]],
+) -> pd.DataFrame:
+    """The long frame without ``device_id`` and with a categorical ``datapoint_id``.
+
+    What a store needs of one device's window: a code per row instead of two repeated strings,
+    about half the bytes of :func:`long_frame`, and nothing allocated per row outside numpy.
+    """
+    counts = [len(s) for s in stamps]
+    ts = np.concatenate(stamps) if len(stamps) > 1 else (stamps[0] if stamps else _NO_STAMPS)
+    vals = np.concatenate(values) if len(values) > 1 else (values[0] if values else _NO_VALUES)
+    if vals.dtype != object:
+        vals = vals.astype(np.float64, copy=False)
+    codes = np.repeat(np.arange(len(ids), dtype=np.int16), counts)
+    return pd.DataFrame(
+        {
+            "datapoint_id": pd.Categorical.from_codes(codes, categories=pd.Index(ids, dtype=_STR)),
+            "timestamp": pd.DatetimeIndex(
+                ts.astype("datetime64[ns]", copy=False).view(np.int64), dtype=_UTC_NS
+            ),
+            "value": vals,
+        }
+    )
+
+
+_NO_STAMPS = np.empty(0, dtype="datetime64[ns]")
+_NO_VALUES = np.empty(0, dtype=np.float64)
 
 
 def _repeated(texts: list[str], counts: list[int]) -> Any:

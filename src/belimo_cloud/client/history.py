@@ -48,7 +48,7 @@ from belimo_cloud.errors import DataError, ResponseError
 if TYPE_CHECKING:
     from belimo_cloud.client.session import Session
 
-__all__ = ["AGGREGATIONS", "History", "datapoint_ids_of"]
+__all__ = ["AGGREGATIONS", "History", "datapoint_ids_of", "window_frame"]
 
 # The accepted names are in Belimo's login-only documentation; these are the likely ones.
 AGGREGATIONS = ("last", "first", "min", "max", "avg", "sum", "count")
@@ -81,6 +81,25 @@ def _decode_window(body: bytes) -> list[SeriesArrays]:
     if len(body) < 16 and body.strip() in (b"", b"null"):
         return []
     return decode_timeseries(body)
+
+
+def window_frame(
+    device_id: str,
+    body: bytes,
+    start: datetime,
+    end: datetime,
+    resolution: timedelta,
+    *,
+    compact: bool = False,
+) -> pd.DataFrame:
+    """The long frame of one window's answer (:meth:`History.fetch_window_body`), sorted.
+
+    Buckets outside [start, end) are dropped, as :meth:`History.fetch_window` does.
+    ``compact=True`` gives the store's columns only: datapoint_id (categorical), timestamp
+    and value (:func:`~belimo_cloud.client.frames.compact_frame`).
+    """
+    series = _decode_window(body)
+    return join_windows(device_id, [series], [(start, end)], resolution, compact=compact)
 
 
 class _RawValue(msgspec.Struct, gc=False):
@@ -206,22 +225,30 @@ class History:
     ) -> pd.DataFrame:
         """Exactly one timeseries request (the caller keeps it under 10,000 buckets)."""
         device = id_of(device_id)
+        lo, hi = parse_time(start), parse_time(end)
+        res = parse_resolution(resolution)
+        body = self.fetch_window_body(device, datapoint_ids, lo, hi, res, aggregation)
+        return window_frame(device, body, lo, hi, res)
+
+    def fetch_window_body(  # noqa: PLR0917 - mirrors fetch_window()
+        self,
+        device_id: Any,
+        datapoint_ids: Any,
+        start: Any,
+        end: Any,
+        resolution: Any = "15m",
+        aggregation: str = "last",
+    ) -> bytes:
+        """:meth:`fetch_window`'s request alone: the answer undecoded, for :func:`window_frame`.
+
+        Lets a caller fetch on worker threads and decode where it consumes the data: the
+        workers then hold nothing but bytes, and every array is made on one thread.
+        """
+        device = id_of(device_id)
         ids = self._ids(device, datapoint_ids)
         lo, hi = parse_time(start), parse_time(end)
         res = parse_resolution(resolution)
-        series = self._fetch_one(device, ids, lo, hi, res, aggregation)
-        return join_windows(device, [series], [(lo, hi)], res)
-
-    def _fetch_one(  # noqa: PLR0917
-        self,
-        device: str,
-        ids: list[str],
-        start: datetime,
-        end: datetime,
-        resolution: timedelta,
-        aggregation: str,
-    ) -> list[SeriesArrays]:
-        return _decode_window(self._request(device, ids, start, end, resolution, aggregation))
+        return self._request(device, ids, lo, hi, res, aggregation)
 
     def _request(  # noqa: PLR0917
         self,

@@ -1,10 +1,14 @@
 """Run a sync plan: fetch windows on a bounded thread pool, commit each one as it arrives.
 
-Fetching runs on worker threads (sharing the client's rate limiter and retries); every write
-happens on the calling thread, one transaction per window, so the store never sees a half
-chunk. At most ``2 * workers`` windows are in flight or waiting to be written, which bounds
-memory whatever the fleet's size. Ctrl-C cancels what has not started, lets running requests
-end, drops their results and re-raises: the next run resumes from the committed coverage.
+Fetching runs on worker threads (sharing the client's rate limiter and retries); decoding and
+every write happen on the calling thread, one transaction per window, so the store never sees
+a half chunk. At most ``2 * workers`` windows are in flight or waiting to be written, each as
+the fetch returned it (a sync's: the undecoded answer), and one is decoded at a time: memory
+is bounded by a window's size times that, whatever the fleet's or the store's size. Keeping
+the arrays off the workers matters as much: each thread that allocates gets its own malloc
+arena, which keeps what it once held. Ctrl-C cancels what has not started, lets running
+requests end, drops their results and re-raises: the next run resumes from the committed
+coverage.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -21,7 +26,10 @@ from belimo_cloud.store import Store
 from belimo_cloud.syncer.planner import ChunkRequest
 from belimo_cloud.syncer.progress import SyncProgress
 
-Fetch = Callable[[str, Sequence[str], datetime, datetime], pd.DataFrame]
+# A window's fetch (on a worker thread) and what turns its result into the long frame to
+# write (on the calling thread); without ``prepare`` the fetch returns that frame itself.
+Fetch = Callable[[str, Sequence[str], datetime, datetime], Any]
+Prepare = Callable[[Any, ChunkRequest], pd.DataFrame]
 
 
 @dataclass
@@ -37,6 +45,7 @@ def execute(
     requests: Sequence[ChunkRequest],
     *,
     fetch: Fetch,
+    prepare: Prepare | None = None,
     store: Store,
     resolution: str,
     aggregation: str,
@@ -55,7 +64,7 @@ def execute(
     queue: Iterator[tuple[int, ChunkRequest]] = enumerate(requests)
     limit = max(1, workers) * 2
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="belimo-sync")
-    pending: dict[Future[pd.DataFrame], tuple[int, ChunkRequest]] = {}
+    pending: dict[Future[Any], tuple[int, ChunkRequest]] = {}
     try:
         _fill(pool, pending, queue, fetch, limit)
         while pending:
@@ -68,7 +77,8 @@ def execute(
                 if error is not None:
                     failure = failure or error
                     continue
-                frame = future.result()
+                result = future.result()
+                frame = result if prepare is None else prepare(result, request)
                 points = store.write_chunk(
                     frame,
                     device_id=request.device_id,
@@ -79,6 +89,7 @@ def execute(
                     end=request.end,
                     settled_before=settled_before,
                 )
+                del frame, result  # not alive while the next window is decoded
                 done.requests += 1
                 done.points += points
                 remaining[request.device_id] -= 1
@@ -102,7 +113,7 @@ def execute(
 
 def _fill(
     pool: ThreadPoolExecutor,
-    pending: dict[Future[pd.DataFrame], tuple[int, ChunkRequest]],
+    pending: dict[Future[Any], tuple[int, ChunkRequest]],
     queue: Iterator[tuple[int, ChunkRequest]],
     fetch: Fetch,
     limit: int,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from belimo_cloud.client.frames import catalogue_frame, devices_frame
+from belimo_cloud.client.history import window_frame
 from belimo_cloud.client.timeutil import (
     floor_to_grid,
     format_resolution,
@@ -23,7 +24,7 @@ from belimo_cloud.errors import BadRequest, DataError
 from belimo_cloud.store import Store
 from belimo_cloud.store.intervals import Interval
 from belimo_cloud.syncer.executor import Outcome, execute
-from belimo_cloud.syncer.planner import DeviceRange, plan
+from belimo_cloud.syncer.planner import ChunkRequest, DeviceRange, plan
 from belimo_cloud.syncer.progress import NullProgress, SyncProgress
 from belimo_cloud.syncer.report import SyncReport
 from belimo_cloud.syncer.selection import Selection, Target, select
@@ -153,14 +154,18 @@ def sync(
         sink.start(devices=len(ranges), requests=len(the_plan.requests))
         started = True
 
-        def fetch(
-            device_id: str, dps: Sequence[str], w_start: datetime, w_end: datetime
-        ) -> pd.DataFrame:
-            return client.history.fetch_window(device_id, list(dps), w_start, w_end, res, agg)
+        def fetch(device_id: str, dps: Sequence[str], w_start: datetime, w_end: datetime) -> bytes:
+            return client.history.fetch_window_body(device_id, list(dps), w_start, w_end, res, agg)
+
+        def prepare(body: bytes, request: ChunkRequest) -> pd.DataFrame:
+            return window_frame(
+                request.device_id, body, request.start, request.end, res, compact=True
+            )
 
         execute(
             the_plan.requests,
             fetch=fetch,
+            prepare=prepare,
             store=target_store,
             resolution=res_label,
             aggregation=agg,

@@ -9,7 +9,9 @@ replacing each fetched window in one transaction instead.
 
 DuckDB's buffer pool is capped (``memory_limit``, default :data:`DEFAULT_MEMORY_LIMIT`, or the
 ``BELIMO_STORE_MEMORY_LIMIT`` environment variable); larger sorts spill to a ``.tmp`` directory
-beside the store.
+beside the store. Writes run under the smaller :data:`WRITE_MEMORY_LIMIT` (see
+``writer.write_budget``): DuckDB keeps every block it writes cached up to the limit, so a sync
+would otherwise grow by the store's size up to the cap.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from belimo_cloud.store.migrate import migrate
 SCHEMA_VERSION = 2
 DEFAULT_MEMORY_LIMIT = "256MB"
 MEMORY_LIMIT_ENV = "BELIMO_STORE_MEMORY_LIMIT"
+# Enough for a window's replace and a checkpoint; a write of a bigger frame gets more.
+WRITE_MEMORY_LIMIT = 32 * 2**20  # [bytes]
+# The connection's configured limit, as given: DuckDB shows its setting rounded.
+LIMIT_VARIABLE = "belimo_memory_limit"
 
 DDL = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -104,6 +110,16 @@ def memory_limit_setting(value: str | None = None) -> str:
 
 
 _SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def size_bytes(size: str) -> int:
+    """A size as :func:`memory_limit_setting` accepts it (``256MB``, ``1.5GiB``), in bytes."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([a-z]+)", size.strip(), re.IGNORECASE)
+    if match is None or match[2].lower() not in _UNITS:
+        raise StoreError(f"store memory limit {size!r} is not a size; write it like 256MB or 2GB")
+    return int(float(match[1]) * _UNITS[match[2].lower()])
 
 
 def connect(
@@ -228,6 +244,7 @@ def _configure(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
     con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET VARIABLE {LIMIT_VARIABLE} = '{memory_limit}'")
 
 
 def _create(con: duckdb.DuckDBPyConnection) -> None:

@@ -7,14 +7,19 @@ both or neither: the next sync never trusts coverage whose samples are missing.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from belimo_cloud.client.frames import CATALOGUE_COLUMNS, DEVICE_COLUMNS
 from belimo_cloud.store.intervals import Interval, merge
+from belimo_cloud.store.schema import LIMIT_VARIABLE, WRITE_MEMORY_LIMIT, size_bytes
 
 
 class Transaction:
@@ -117,23 +122,21 @@ def write_chunk(
 ) -> int:
     """Replace one fetched window and mark [start, end) covered for its datapoints, atomically.
 
-    ``frame`` is long (datapoint_id, timestamp, value; other columns ignored). Returns the
-    number of samples written. The window's stored samples of these datapoints are deleted
-    and the fetched ones inserted in (series, time) order, in one transaction: writing a
-    window twice stores it once, with no index to pay for. A sample outside [start, end)
-    replaces the stored sample of its series and time. A bucket repeated in ``frame`` is
-    stored once (the later row wins). Coverage stops at ``settled_before``: samples newer
-    than that are stored but not trusted as final, so the next sync reads them again. The
-    rows go to DuckDB as they are (no per-row Python work): series ids and casts are SQL.
+    ``frame`` is long (datapoint_id, timestamp, value; other columns ignored; datapoint_id may
+    be categorical). Returns the number of samples written. The window's stored samples of
+    these datapoints are deleted and the fetched ones inserted in (series, time) order, in one
+    transaction: writing a window twice stores it once, with no index to pay for. A sample
+    outside [start, end) replaces the stored sample of its series and time. A bucket repeated
+    in ``frame`` is stored once (the later row wins). Coverage stops at ``settled_before``:
+    samples newer than that are stored but not trusted as final, so the next sync reads them
+    again. No per-row Python work: numeric frames are keyed and ordered in numpy (a fetched
+    window arrives ordered, so that is a check), anything else by SQL casts.
     """
     dps = list(dict.fromkeys(datapoint_ids))
     settled = (start, end if settled_before is None else min(end, settled_before))
-    with (
-        registered(con, "_chunk_in", frame[["datapoint_id", "timestamp", "value"]]),
-        Transaction(con),
-    ):
+    with write_budget(con, frame), Views(con) as views, Transaction(con):
         ids = series_ids(con, device_id, dps, resolution, aggregation)
-        written = _replace(con, frame, ids, (start, end)) if ids else 0
+        written = _replace(con, views, frame, ids, (start, end)) if ids else 0
         if settled[1] > settled[0]:
             _add_coverage(
                 con,
@@ -146,7 +149,74 @@ def write_chunk(
     return written
 
 
+@contextlib.contextmanager
+def write_budget(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> Iterator[None]:
+    """DuckDB's memory limit lowered to :data:`WRITE_MEMORY_LIMIT` for one write, then restored.
+
+    DuckDB keeps the blocks it writes cached up to its limit, which a sync of a large store
+    would reach: lowering the limit evicts them, so a sync's memory stays the same whatever
+    the store's size, while reads between writes keep the configured limit. A frame bigger
+    than a window gets room for a few copies of itself; a limit already lower is kept, and a
+    connection not made by ``schema.connect`` is left alone.
+    """
+    configured = _configured_limit(con)
+    budget = max(WRITE_MEMORY_LIMIT, 4 * int(frame.memory_usage(index=False).sum()))
+    if not isinstance(configured, str) or budget >= size_bytes(configured):
+        yield
+        return
+    try:
+        con.execute(f"SET memory_limit = '{budget}B'")
+    except duckdb.Error:
+        yield  # DuckDB could not free that much now: write under the configured limit
+        return
+    try:
+        yield
+    finally:
+        # After the transaction ended (committed or rolled back): back to the configured cap.
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"SET memory_limit = '{configured}'")
+
+
+# Asked once per connection: every statement of a write hands the GIL to the fetch threads
+# and waits to get it back, so a write keeps its statements few.
+_LIMITS: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, object] = weakref.WeakKeyDictionary()
+
+
+def _configured_limit(con: duckdb.DuckDBPyConnection) -> object:
+    if con not in _LIMITS:
+        row = con.execute(f"SELECT getvariable('{LIMIT_VARIABLE}')").fetchall()
+        _LIMITS[con] = row[0][0] if row else None
+    return _LIMITS[con]
+
+
+class Views:
+    """Frames registered inside a transaction, unregistered once it has ended.
+
+    Unregistering inside a failed transaction fails in turn ("transaction is aborted"), so the
+    views outlive the transaction: enter this before the Transaction.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._names: list[str] = []
+
+    def __enter__(self) -> Views:
+        return self
+
+    def register(self, name: str, frame: pd.DataFrame) -> str:
+        self._con.register(name, frame)
+        self._names.append(name)
+        return name
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        for name in self._names:
+            with contextlib.suppress(duckdb.Error):
+                self._con.unregister(name)
+        self._names.clear()
+
+
 # The chunk with its series ids, one row per (series, time): the later of repeated rows wins.
+# For frames the numpy path cannot take (values as text, timestamps as text, sub-microseconds).
 _STAGED = """
 SELECT series_id, timestamp, value FROM (
     SELECT s.series_id, CAST(c.timestamp AS TIMESTAMPTZ) AS timestamp,
@@ -156,11 +226,16 @@ SELECT series_id, timestamp, value FROM (
     WHERE c.timestamp IS NOT NULL
 )
 QUALIFY row_number() OVER (PARTITION BY series_id, timestamp ORDER BY arrival DESC) = 1
+ORDER BY series_id, timestamp
 """
 
 
 def _replace(
-    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, ids: dict[str, int], window: Interval
+    con: duckdb.DuckDBPyConnection,
+    views: Views,
+    frame: pd.DataFrame,
+    ids: dict[str, int],
+    window: Interval,
 ) -> int:
     """Delete the window's samples of these series, insert the chunk's in order; the count."""
     # Integers from our own table: safe to inline, and literal lists let DuckDB prune row
@@ -172,22 +247,109 @@ def _replace(
     )
     if not len(frame):
         return 0
-    staged = _STAGED.format(ids=id_list)
-    lo, hi = con.execute(
-        "SELECT min(CAST(timestamp AS TIMESTAMPTZ)), max(CAST(timestamp AS TIMESTAMPTZ)) "
-        "FROM _chunk_in"
-    ).fetchall()[0]
-    if lo is not None and (lo < window[0] or hi >= window[1]):
+    rows = staged_rows(frame, ids)
+    if rows is not None:
+        staged = views.register("_staged_in", rows)
+        if not len(rows):
+            return 0
+        stamps = rows["timestamp"]
+        lo, hi = stamps.iloc[0], stamps.iloc[-1]  # ordered by series first: min/max below
+        if rows["series_id"].iloc[0] != rows["series_id"].iloc[-1]:
+            lo, hi = stamps.min(), stamps.max()
+        span = [lo.to_pydatetime(), hi.to_pydatetime()]
+    else:
+        views.register("_chunk_in", frame[["datapoint_id", "timestamp", "value"]])
+        staged = f"({_STAGED.format(ids=id_list)})"
+        span = list(
+            con.execute(
+                "SELECT min(CAST(timestamp AS TIMESTAMPTZ)), max(CAST(timestamp AS TIMESTAMPTZ)) "
+                "FROM _chunk_in"
+            ).fetchall()[0]
+        )
+    if span[0] is not None and (span[0] < window[0] or span[1] >= window[1]):
         # Rare: samples beyond the window replace their own stored rows, nothing else.
         con.execute(
             f"DELETE FROM points WHERE series_id IN ({id_list}) AND timestamp BETWEEN ? AND ? "
-            f"AND (series_id, timestamp) IN (SELECT (series_id, timestamp) FROM ({staged}))",
-            [lo, hi],
+            f"AND (series_id, timestamp) IN (SELECT (series_id, timestamp) FROM {staged})",
+            span,
         )
     row = con.execute(
-        f"INSERT INTO points SELECT * FROM ({staged}) ORDER BY series_id, timestamp"
+        f"INSERT INTO points SELECT series_id, timestamp, value FROM {staged}"
     ).fetchall()
     return int(row[0][0]) if row else 0
+
+
+def staged_rows(frame: pd.DataFrame, ids: dict[str, int]) -> pd.DataFrame | None:
+    """The chunk's rows as (series_id, timestamp, value) in (series, time) order, one per bucket.
+
+    Rows of datapoints without a series id, or without a timestamp, are left out; of rows
+    repeating a series and time, the later one is kept. None when the frame needs SQL's casts
+    (values not numeric, timestamps not datetimes or finer than DuckDB's microseconds).
+    """
+    values, stamps = frame["value"], frame["timestamp"]
+    if not (_numeric(values.dtype) and pd.api.types.is_datetime64_any_dtype(stamps.dtype)):
+        return None
+    micros = _micros(stamps)
+    if micros is None:
+        return None
+    keys = frame["datapoint_id"]
+    if isinstance(keys.dtype, pd.CategoricalDtype):
+        codes = keys.cat.codes.to_numpy()
+        names = keys.cat.categories
+    else:
+        codes, names = pd.factorize(keys)
+    lookup = np.array([ids.get(str(name), -1) for name in names] + [-1], dtype=np.int64)
+    series = lookup[codes]  # a missing key (code -1) looks up the -1 at the end
+    number = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    keep = (series >= 0) & (micros != _NAT)
+    if not keep.all():
+        series, micros, number = series[keep], micros[keep], number[keep]
+    if len(series) > 1:
+        step_series = np.diff(series)
+        ordered = (step_series > 0) | ((step_series == 0) & (np.diff(micros) > 0))
+        if not ordered.all():
+            series, micros, number = _ordered_last(series, micros, number)
+    return pd.DataFrame(
+        {
+            "series_id": series.astype(np.int32),
+            "timestamp": pd.DatetimeIndex(micros.astype("datetime64[us]"), tz="UTC"),
+            "value": number,
+        }
+    )
+
+
+_NAT = np.iinfo(np.int64).min
+
+
+def _numeric(dtype: Any) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
+
+
+def _micros(stamps: pd.Series) -> npt.NDArray[np.int64] | None:
+    """Timestamps as int64 microseconds since the epoch, UTC (naive ones are UTC); NaT kept."""
+    array = stamps.array
+    if not isinstance(array, pd.arrays.DatetimeArray):
+        return None
+    ticks = pd.DatetimeIndex(array).asi8  # epoch ticks in the array's unit, UTC
+    if array.unit == "us":
+        return ticks
+    valid = ticks != _NAT
+    if array.unit == "ns":
+        if (ticks[valid] % 1000).any():
+            return None  # DuckDB truncates to microseconds: let it, in SQL
+        return np.where(valid, ticks // 1000, _NAT)
+    return np.where(valid, ticks * {"s": 1_000_000, "ms": 1000}[array.unit], _NAT)
+
+
+def _ordered_last(
+    series: npt.NDArray[np.int64], micros: npt.NDArray[np.int64], values: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Sorted by (series, time) in arrival order, keeping the last row of each pair."""
+    order = np.lexsort((np.arange(len(series)), micros, series))
+    series, micros, values = series[order], micros[order], values[order]
+    last = np.ones(len(series), dtype=bool)
+    last[:-1] = (series[1:] != series[:-1]) | (micros[1:] != micros[:-1])
+    return series[last], micros[last], values[last]
 
 
 def coverage(

@@ -42,7 +42,15 @@ def migrate(con: duckdb.DuckDBPyConnection, version: int) -> None:
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
         raise
-    # Hand the old table's blocks back now, not at some later checkpoint.
+    release_old_blocks(con)
+
+
+def release_old_blocks(con: duckdb.DuckDBPyConnection) -> None:
+    """Hand the old table's blocks back now, not at some later checkpoint.
+
+    Until this checkpoint, the committed migration lives in the write-ahead log; a store
+    killed before it is migrated when DuckDB replays the log on the next open.
+    """
     with contextlib.suppress(duckdb.Error):
         con.execute("CHECKPOINT")
 

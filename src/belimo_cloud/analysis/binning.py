@@ -65,6 +65,18 @@ def _quality_text(bits: npt.NDArray[np.uint8]) -> pd.api.extensions.ExtensionArr
     return out
 
 
+def _ascending(x: I64) -> I64:
+    """The distinct values of ``x`` in ascending order (often already so: then as it is).
+
+    Sorting, not ``np.unique``: its hash table is slow on the million values of a power or
+    temperature series, which have a gap every few readings.
+    """
+    if len(x) < 2 or bool((x[1:] > x[:-1]).all()):
+        return x
+    x = np.sort(x)
+    return x[np.append(True, x[1:] != x[:-1])]
+
+
 def _ranges(lo: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
     """Concatenated ``range(lo[i], lo[i] + counts[i])``."""
     total = int(counts.sum())
@@ -207,7 +219,7 @@ def bin_periods(
     f_all = sc.t[sc.first[groups]]
     l_all = sc.t[sc.last[groups]]
     cad_all = np.nan_to_num(sc.cadence[groups], nan=0.0)
-    in_gap = np.unique(sc.gap_ends) if not spread_gaps and len(sc.gap_ends) else None
+    in_gap = _ascending(sc.gap_ends) if not spread_gaps and len(sc.gap_ends) else None
     # A chunk of groups at a time: the temporaries stay small (in cache, and not fresh memory
     # from the system for every one of them).
     cnt_all = n_per + 1

@@ -156,7 +156,10 @@ def prepare_frame(samples: pd.DataFrame, by: Sequence[str], time: str, value: st
     if n > 1:
         changes = [_key_changes(samples[col]) for col in by]
         # With several keys a row starts a run where any of them changes.
-        inner = changes[0] if len(changes) == 1 else np.unique(np.concatenate(changes))
+        inner = changes[0]
+        if len(changes) > 1:
+            inner = np.sort(np.concatenate(changes))
+            inner = inner[np.append(True, inner[1:] != inner[:-1])[: len(inner)]]
         run_starts = np.concatenate(([0], inner)).astype(np.int64)
     else:
         run_starts = np.zeros(n, dtype=np.int64)

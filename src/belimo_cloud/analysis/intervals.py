@@ -91,9 +91,10 @@ def interval_pass(
             longest = int(t[e] - t[s]) - (m - 1) * shortest
             if step >= 0:
                 step = shortest if longest == shortest and step in (0, shortest) else -1
+            # Intervals compare with the gap as floats, as a float threshold compares.
             if longest > gap and np.float64(most(d)) > gap:
-                np.copyto(dt[:m], d, casting="safe")
-                gaps.extend((np.flatnonzero(np.greater(dt[:m], gap, out=hit[:m])) + s + 1).tolist())
+                longer = np.greater(d, np.float64(gap), out=hit[:m])
+                gaps.extend((np.flatnonzero(longer) + s + 1).tolist())
             rise = np.subtract(v[s + 1 : e + 1], v[s:e], out=dv[:m])
             # A difference is below zero exactly when the later reading is below the earlier.
             lowest = least(rise)
@@ -111,11 +112,9 @@ def interval_pass(
             # NaN in the block (max is NaN) looks at every interval, as does a negative bound.
             if monotone and most(rise) <= float(shortest) * scale + tol:
                 continue
-            np.copyto(dt[:m], d, casting="safe")
-            dt[:m] *= scale
-            dt[:m] += tol
-            if np.greater(rise, dt[:m], out=hit[:m]).any():
-                jumps.extend((np.flatnonzero(hit[:m]) + s + 1).tolist())
+            limit = np.multiply(d, scale, out=dt[:m])
+            limit += tol
+            jumps.extend((np.flatnonzero(np.greater(rise, limit, out=hit[:m])) + s + 1).tolist())
         steps[g] = max(step, 0)
     found_bad = np.concatenate(bad).astype(np.int64) if bad else np.zeros(0, dtype=np.int64)
     return Passed(bad=found_bad, falls=falls, rises=jumps, gaps=gaps, steps=steps)

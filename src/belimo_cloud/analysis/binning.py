@@ -74,7 +74,7 @@ def _ascending(x: I64) -> I64:
     if len(x) < 2 or bool((x[1:] > x[:-1]).all()):
         return x
     x = np.sort(x)
-    return x[np.append(True, x[1:] != x[:-1])]
+    return np.asarray(x[np.append(True, x[1:] != x[:-1])], dtype=np.int64)
 
 
 def _ranges(lo: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:

@@ -1,10 +1,10 @@
 """Generated valves that grow the demo tenant to a portfolio of ``fleet_size`` energy valves.
 
 The designed fleet comes first, unchanged (its ids, signals and faults); generated valves
-follow in production order, grouped into buildings of 12 to 60 valves in Swiss, German and
-Austrian cities (one valve per floor and zone, heating or cooling). All sites share the demo
-site's weather. Every attribute of generated valve ``i`` is a hash of (seed, i) (draws.py),
-so the same seed gives the same devices and a larger fleet starts with the smaller one.
+follow in production order, grouped into buildings (buildings.py), one valve per floor and
+zone, heating or cooling. Every attribute of generated valve ``i`` is a hash of (seed, i)
+(draws.py), so the same seed gives the same devices and a larger fleet starts with the
+smaller one.
 
 A generated valve's physics is an archetype's, scaled: power and flow are linear in Vmax and
 Pmax together, so a valve ``scale`` times the archetype's size carries ``scale`` times its
@@ -24,15 +24,10 @@ import numpy as np
 import numpy.typing as npt
 
 from belimo_cloud.emulator.model.build import Built
+from belimo_cloud.emulator.model.buildings import Buildings, floor_name, portfolio
 from belimo_cloud.emulator.model.catalog import EV_PROFILE
 from belimo_cloud.emulator.model.draws import Draws
-from belimo_cloud.emulator.model.layout import (
-    SUN,
-    DeviceModel,
-    Site,
-    device_plans,
-    material_number,
-)
+from belimo_cloud.emulator.model.layout import SUN, DeviceModel, device_plans, material_number
 from belimo_cloud.emulator.model.physics import CP, NOMINAL_FLOW, RHO, ValveParams
 from belimo_cloud.emulator.model.types import DATA_START, DeviceSpec, Tenant
 
@@ -42,85 +37,14 @@ _SALT = 0x5CA1E
 #: The most valves a demo tenant may have (device lists stay well under a second).
 MAX_FLEET_SIZE = 20_000
 
-# (city, country, region, postcode prefix, postcode digits, lat, lon, streets)
-_CITIES: tuple[tuple[str, str, str, str, int, float, float, tuple[str, ...]], ...] = (
-    (
-        "Zürich",
-        "CH",
-        "ZH",
-        "80",
-        4,
-        47.3769,
-        8.5417,
-        ("Hardturmstrasse", "Seefeldstrasse", "Badenerstrasse", "Thurgauerstrasse", "Europaallee"),
-    ),
-    ("Winterthur", "CH", "ZH", "84", 4, 47.4988, 8.7237, ("Zürcherstrasse", "Technikumstrasse")),
-    (
-        "Bern",
-        "CH",
-        "BE",
-        "30",
-        4,
-        46.9480,
-        7.4474,
-        ("Laupenstrasse", "Monbijoustrasse", "Schwarztorstrasse"),
-    ),
-    (
-        "Basel",
-        "CH",
-        "BS",
-        "40",
-        4,
-        47.5596,
-        7.5886,
-        ("Aeschengraben", "Dreispitzstrasse", "Peter Merian-Strasse"),
-    ),
-    ("Luzern", "CH", "LU", "60", 4, 47.0502, 8.3093, ("Pilatusstrasse", "Tribschenstrasse")),
-    ("St. Gallen", "CH", "SG", "90", 4, 47.4245, 9.3767, ("Rosenbergstrasse", "Vadianstrasse")),
-    ("Zug", "CH", "ZG", "63", 4, 47.1662, 8.5155, ("Baarerstrasse", "Gotthardstrasse")),
-    ("Aarau", "CH", "AG", "50", 4, 47.3925, 8.0444, ("Bahnhofstrasse", "Industriestrasse")),
-    ("Chur", "CH", "GR", "70", 4, 46.8508, 9.5320, ("Kasernenstrasse", "Gürtelstrasse")),
-    ("Lausanne", "CH", "VD", "10", 4, 46.5197, 6.6323, ("Avenue de la Gare", "Rue du Simplon")),
-    ("Genève", "CH", "GE", "12", 4, 46.2044, 6.1432, ("Route des Acacias", "Rue de Lausanne")),
-    ("Lugano", "CH", "TI", "69", 4, 46.0037, 8.9511, ("Via Cantonale", "Corso Elvezia")),
-    ("München", "DE", "BY", "80", 5, 48.1351, 11.5820, ("Leopoldstraße", "Landsberger Straße")),
-    ("Stuttgart", "DE", "BW", "70", 5, 48.7758, 9.1829, ("Heilbronner Straße", "Löffelstraße")),
-    ("Wien", "AT", "W", "11", 4, 48.2082, 16.3738, ("Wiedner Hauptstraße", "Landstraßer Gürtel")),
-)
-# (building type, project prefix, share of heating valves)
-_BUILDINGS: tuple[tuple[str, str, float], ...] = (
-    ("OFFICE", "Bürohaus", 0.55),
-    ("OFFICE", "Geschäftshaus", 0.55),
-    ("RESIDENTIAL", "Wohnüberbauung", 0.9),
-    ("SCHOOL", "Schulhaus", 0.8),
-    ("HOSPITAL", "Gesundheitszentrum", 0.6),
-    ("HOTEL", "Hotel", 0.65),
-    ("RETAIL", "Einkaufszentrum", 0.5),
-)
-_ZONES = {
-    4: ("Nord", "Ost", "Süd", "West"),
-    8: ("Nord", "Nord-Ost", "Ost", "Süd-Ost", "Süd", "Süd-West", "West", "Nord-West"),
-}
 _DNS = {"heating": (15, 20, 25, 25, 32, 40, 50, 65), "cooling": (20, 25, 32, 40, 50, 65, 80)}
 _VMAX_SHARES = (0.7, 0.75, 0.8, 0.85, 0.9, 1.0)
 #: Set points [K] the designed valves lack (floor heating, radiators, chilled ceilings, AHUs).
 _EXTRA_SET_POINTS = {"heating": (6.0, 8.0, 16.0, 20.0), "cooling": (4.0, 5.0, 7.0, 8.0)}
 _EXTRA_SUN = (0.15, 0.6, 1.0, 0.3)
-_FIRST_COMMISSIONING = datetime(2012, 1, 1, 6, tzinfo=UTC)
-_LAST_COMMISSIONING = datetime(2016, 10, 31, 16, tzinfo=UTC)
-_YEAR_S = 365.2425 * 86_400
-
-# Streams of Draws: one per attribute, so adding one never changes another.
+# Streams of Draws: one per attribute, so adding one never changes another (buildings.py
+# draws from streams of its own).
 (
-    _B_SIZE,
-    _B_CITY,
-    _B_STREET,
-    _B_NUMBER,
-    _B_KIND,
-    _B_ZONES,
-    _B_COMMISSIONED,
-    _B_POSTCODE,
-    _B_PLACE,
     _V_HEATING,
     _V_ARCHETYPE,
     _V_DN,
@@ -139,64 +63,7 @@ _YEAR_S = 365.2425 * 86_400
     _V_GATEWAY_DEVICES,
     _A_LIMIT,
     _A_PHASE,
-) = range(27)
-
-
-@dataclass(frozen=True)
-class _Buildings:
-    """The first buildings of the portfolio: enough to hold the generated valves."""
-
-    first: IntArray  # index of each building's first valve
-    sites: list[Site]
-    zones: list[tuple[str, ...]]
-    heating_share: list[float]
-    commissioned: IntArray  # epoch s
-
-
-def _buildings(draws: Draws, count: int) -> _Buildings:
-    n = count // 12 + 1  # at least 12 valves a building
-    index = np.arange(n, dtype=np.int64)
-    sizes = draws.integers(_B_SIZE, index, 12, 61)
-    first = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-    cities = draws.integers(_B_CITY, index, 0, len(_CITIES))
-    streets = draws.uniform(_B_STREET, index)
-    numbers = draws.integers(_B_NUMBER, index, 1, 140)
-    kinds = draws.integers(_B_KIND, index, 0, len(_BUILDINGS))
-    zones = np.where(draws.uniform(_B_ZONES, index) < 0.6, 4, 8)
-    postcodes = draws.integers(_B_POSTCODE, index, 0, 1000)
-    place = draws.uniform(_B_PLACE, index, -0.03, 0.03)
-    start, end = _FIRST_COMMISSIONING.timestamp(), _LAST_COMMISSIONING.timestamp()
-    commissioned = draws.integers(_B_COMMISSIONED, index, int(start), int(end))
-    sites: list[Site] = []
-    for b in range(n):
-        city, country, region, prefix, digits, lat, lon, names = _CITIES[int(cities[b])]
-        street = f"{names[min(int(streets[b] * len(names)), len(names) - 1)]} {int(numbers[b])}"
-        building_type, project, _ = _BUILDINGS[int(kinds[b])]
-        suffix = f"{int(postcodes[b]):03d}"[: digits - len(prefix)]
-        sites.append(
-            Site(
-                project=f"{project} {street}",
-                city=city,
-                country=country,
-                street=street,
-                zip=prefix + suffix.ljust(digits - len(prefix), "0"),
-                region=region,
-                lat=round(lat + float(place[b]), 5),
-                lon=round(lon - float(place[b]), 5),
-                building_type=building_type,
-            )
-        )
-    return _Buildings(
-        first=first,
-        sites=sites,
-        zones=[_ZONES[int(z)] for z in zones],
-        heating_share=[_BUILDINGS[int(k)][2] for k in kinds],
-        commissioned=commissioned,
-    )
-
-
-def _floor(number: int) -> str:
-    return "UG" if number == 0 else "EG" if number == 1 else f"{number - 1}.OG"
+) = range(18)
 
 
 def _extra_archetypes(draws: Draws) -> list[ValveParams]:
@@ -311,7 +178,7 @@ class _Picks:
     production: list[int]
 
 
-def _picks(draws: Draws, count: int, buildings: _Buildings, last_production: int) -> _Picks:
+def _picks(draws: Draws, count: int, buildings: Buildings, last_production: int) -> _Picks:
     index = np.arange(count, dtype=np.int64)
     uuid_hi = draws.bits(_V_UUID_HI, index).tolist()
     uuid_lo = draws.bits(_V_UUID_LO, index).tolist()
@@ -349,7 +216,7 @@ def _generate(
     valves: list[ValveParams],
     archetypes: dict[str, list[int]],
 ) -> tuple[list[DeviceSpec], dict[str, DeviceModel]]:
-    buildings = _buildings(draws, count)
+    buildings = portfolio(draws, count)
     last_production = max(int(d.production_id[5:]) for d in built.devices)
     picks = _picks(draws, count, buildings, last_production)
     firsts = buildings.first.tolist()
@@ -368,7 +235,7 @@ def _generate(
         zones = buildings.zones[b]
         k = i - firsts[b]
         zone = zones[k % len(zones)]
-        location = f"{_floor(k // len(zones))} {zone}"
+        location = f"{floor_name(k // len(zones))} {zone}"
         kind = "heating" if picks.heating[i] < buildings.heating_share[b] else "cooling"
         row = _pick(candidates[kind, zone], picks.archetype[i])
         archetype = valves[row]

@@ -24,7 +24,6 @@ periods add up exactly and nothing is ever negative. The policy is
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +33,7 @@ import pandas as pd
 
 from belimo_cloud.analysis.policy import CounterPolicy
 from belimo_cloud.analysis.readings import OUTAGE, RESET, ROLLOVER, SPIKE, Findings, classify
+from belimo_cloud.analysis.segments import corrections, levels, running_max
 from belimo_cloud.analysis.stats import SeriesStats, series_stats
 
 __all__ = [
@@ -60,7 +60,6 @@ FLAG_NAMES: tuple[tuple[int, str], ...] = (
     (GAP, "gap"),
     (PARTIAL, "partial"),
 )
-_NEIGHBOURS = 3  # intervals on each side that give the surrounding rate
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -136,12 +135,7 @@ class Scan:
         return out
 
     def _value(self, k: I64) -> F64:
-        out = np.asarray(self.v[k], dtype=np.float64)
-        if len(self.ov_pos):
-            idx = np.minimum(np.searchsorted(self.ov_pos, k), len(self.ov_pos) - 1)
-            hit = self.ov_pos[idx] == k
-            out = np.where(hit, self.ov_val[idx], out)
-        return out
+        return levels(self.v, self.ov_pos, self.ov_val, k)
 
     def _plain(self, k: I64, group: I64) -> F64:
         value, running, cum, owner = self._curve()
@@ -183,29 +177,29 @@ def _running(cum: F64, owner: I64, pos: I64, k: I64, group: I64) -> F64:
     return np.where((j >= 0) & (owner[jj] == group), cum[jj], 0.0)
 
 
-def _alive_bounds(lo: I64, hi: I64, excluded: set[int]) -> tuple[I64, I64]:
-    """Each group's first and last used reading (-1 when it has none)."""
+def _alive_bounds(
+    lo: I64, hi: I64, mask_pos: I64, mask_anchor: I64, mask_next: I64
+) -> tuple[I64, I64]:
+    """Each group's first and last used reading (-1 when it has none), from the masks."""
     first = np.where(hi > lo, lo, -1).astype(np.int64)
     last = np.where(hi > lo, hi - 1, -1).astype(np.int64)
-    if not excluded:
+    if not len(mask_pos):
         return first, last
-    for g in range(len(lo)):
-        a, b = int(lo[g]), int(hi[g])
-        f = a
-        while f < b and f in excluded:
-            f += 1
-        z = b - 1
-        while z >= a and z in excluded:
-            z -= 1
-        first[g], last[g] = (f, z) if f < b else (-1, -1)
-    return first, last
+    # An excluded first (last) reading: the used one after (before) its run, -1 when none.
+    top = len(mask_pos) - 1
+    at = np.minimum(np.searchsorted(mask_pos, first), top)
+    first = np.where((first >= 0) & (mask_pos[at] == first), mask_next[at], first)
+    at = np.minimum(np.searchsorted(mask_pos, last), top)
+    last = np.where((last >= 0) & (mask_pos[at] == last), mask_anchor[at], last)
+    none = (first < 0) | (last < 0)
+    return np.where(none, -1, first), np.where(none, -1, last)
 
 
 def _masks(found: Findings, lo: I64, hi: I64) -> tuple[I64, I64, I64]:
     """Excluded readings (sorted) with the used readings before and after each run."""
     if not found.excluded:
         return _EMPTY, _EMPTY, _EMPTY
-    pos = np.sort(np.fromiter(found.excluded, dtype=np.int64))
+    pos = found.excluded.array()
     g = np.searchsorted(hi, pos, side="right")
     new_run = np.ones(len(pos), dtype=bool)
     new_run[1:] = (np.diff(pos) != 1) | (g[1:] != g[:-1])
@@ -218,88 +212,19 @@ def _masks(found: Findings, lo: I64, hi: I64) -> tuple[I64, I64, I64]:
     return pos, before[run].astype(np.int64), after[run].astype(np.int64)
 
 
-def _running_max(v: F64, lo: I64, hi: I64, found: Findings) -> tuple[I64, F64]:
-    """Readings under their segment's running maximum (jitter) and that maximum."""
-    pos: list[I64] = []
-    val: list[F64] = []
-    cuts = sorted(found.breaks)
-    for g in sorted(found.jitter_groups):
-        a, b = int(lo[g]), int(hi[g])
-        inner = [c for c in cuts if a < c < b]
-        for s, e in zip([a, *inner], [*inner, b], strict=True):
-            seg = v[s:e].copy()
-            for i in found.excluded.intersection(range(s, e)) if found.excluded else ():
-                seg[i - s] = np.nan
-            top = np.fmax.accumulate(seg)
-            under = np.flatnonzero(seg < top)
-            if len(under):
-                pos.append(under + s)
-                val.append(top[under])
-    if not pos:
-        return _EMPTY, np.empty(0)
-    return np.concatenate(pos), np.concatenate(val)
-
-
-def _interval_energy(
-    sc: Scan,
-    k: int,
-    q: int,
-    *,
-    g: int,
-    kind: int,
-    found: Findings,
-    bound: float,
-    policy: CounterPolicy,
-) -> float:
-    """What the interval (q, k) of a reset, rollover or lasting jump contributes [unit]."""
-    if kind == ROLLOVER:
-        assert policy.rollover is not None
-        return float(sc.v[k] + policy.rollover - sc.v[q])
-    dt = (sc.t[k] - sc.t[q]) / 1e9
-    cap = bound * dt
-    if kind == RESET and policy.reset_policy == "first":
-        return 0.0
-    if kind == RESET and policy.reset_policy == "zero":
-        return float(min(max(sc.v[k], 0.0), cap))
-    # The surrounding rate: the median of the used intervals next to it.
-    alive = [
-        i
-        for i in range(
-            max(int(sc.lo[g]), q - 2 * _NEIGHBOURS), min(int(sc.hi[g]), k + 2 * _NEIGHBOURS + 1)
-        )
-        if i not in found.excluded
-    ]
-    rates: list[float] = []
-    for a, b in itertools.pairwise(alive):
-        if b == k or b in found.breaks or b in found.jumps:
-            continue
-        wa, wb = sc._value(np.array([a, b], dtype=np.int64))
-        rates.append(max(float(wb - wa), 0.0) / ((sc.t[b] - sc.t[a]) / 1e9))
-    if not rates:
-        return 0.0
-    return float(min(float(np.median(rates)) * dt, cap))
-
-
 def _segment(sc: Scan, found: Findings, stats: SeriesStats, policy: CounterPolicy) -> None:
-    """Stage 2: corrections at each segment break and lasting jump, jitter flattened."""
-    sc.ov_pos, sc.ov_val = _running_max(sc.v, sc.lo, sc.hi, found)
-    pos: list[int] = []
-    val: list[float] = []
-    hi = sc.hi
-    for k in sorted([*found.breaks, *found.jumps]):
-        g = int(np.searchsorted(hi, k, side="right"))
-        q = k - 1
-        while q in found.excluded:
-            q -= 1
-        kind = found.breaks.get(k, SPIKE)
-        energy = _interval_energy(
-            sc, k, q, g=g, kind=kind, found=found, bound=float(stats.bound[g]), policy=policy
-        )
-        wq, wk = sc._value(np.array([q, k], dtype=np.int64))
-        pos.append(k)
-        val.append(energy - float(wk - wq))
-    sc.adj_pos = np.asarray(pos, dtype=np.int64)
-    sc.adj_val = np.asarray(val, dtype=np.float64)
+    """Stage 2 (:mod:`.segments`): jitter flattened, corrections at breaks and lasting jumps."""
+    sc.ov_pos, sc.ov_val = running_max(sc.v, sc.lo, sc.hi, found)
+    sc.adj_pos, sc.adj_val = corrections(
+        sc.t,
+        sc.v,
+        sc.lo,
+        sc.hi,
+        found=found,
+        stats=stats,
+        policy=policy,
+        overrides=(sc.ov_pos, sc.ov_val),
+    )
 
 
 def _gaps(sc: Scan, found: Findings, stats: SeriesStats, policy: CounterPolicy) -> None:
@@ -308,7 +233,7 @@ def _gaps(sc: Scan, found: Findings, stats: SeriesStats, policy: CounterPolicy) 
     Vectorised: a series that is not a counter (power, a temperature) has thousands of them.
     """
     fixed = policy.gap_ns
-    excluded = np.fromiter(found.excluded, dtype=np.int64, count=len(found.excluded))
+    excluded = found.excluded.array()
     raw = np.asarray(found.raw_gaps, dtype=np.int64)
     if len(excluded) and len(raw):
         raw = raw[~np.isin(raw, excluded) & ~np.isin(raw - 1, excluded)]
@@ -364,8 +289,8 @@ def scan_counters(
     with np.errstate(divide="ignore", invalid="ignore"):
         stats = series_stats(times, values, lo, hi, policy=policy, max_rate=rates)
     found = classify(times, values, lo, hi, stats=stats, policy=policy)
-    first, last = _alive_bounds(lo, hi, found.excluded)
     mask_pos, mask_anchor, mask_next = _masks(found, lo, hi)
+    first, last = _alive_bounds(lo, hi, mask_pos, mask_anchor, mask_next)
     sc = Scan(
         t=times,
         v=values,

@@ -3,7 +3,8 @@
 Works on grouped, time-sorted arrays (epoch ns, counter units), groups contiguous, with the
 series statistics of :mod:`.stats`. One pass over every reading (:mod:`.intervals`) finds
 the candidates; only those are judged here. Nothing is copied at full length: the few
-readings that are excluded go into a set, the rare findings into an event list.
+readings that are excluded are kept as runs (:mod:`.excluded`), the rare findings in an
+event list.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from belimo_cloud.analysis.excluded import Excluded
 from belimo_cloud.analysis.intervals import interval_pass
 from belimo_cloud.analysis.policy import CounterPolicy
 from belimo_cloud.analysis.stats import SeriesStats
@@ -41,7 +43,7 @@ F64 = npt.NDArray[np.float64]
 class Findings:
     """What the classification found: excluded readings, segment breaks, lasting jumps, events."""
 
-    excluded: set[int] = field(default_factory=set)
+    excluded: Excluded = field(default_factory=Excluded)
     breaks: dict[int, int] = field(default_factory=dict)  # reading index -> RESET/ROLLOVER
     jumps: set[int] = field(default_factory=set)
     jitter_groups: set[int] = field(default_factory=set)
@@ -77,7 +79,7 @@ class Findings:
 
 
 class _Walker:
-    """Neighbour look-ups that skip excluded readings (they are rare: a set suffices)."""
+    """Neighbour look-ups that skip excluded readings (a run of them in one step)."""
 
     def __init__(self, lo: I64, hi: I64, found: Findings) -> None:
         self.hi = hi
@@ -85,25 +87,19 @@ class _Walker:
         self.ex = found.excluded
         # Plain lists: a scalar look-up in them costs a tenth of one in a numpy array, and a
         # series that is not a counter asks hundreds of thousands of them.
-        self._lo = lo.tolist()
-        self._hi = hi.tolist()
+        self._lo: list[int] = lo.tolist()
+        self._hi: list[int] = hi.tolist()
 
     def group(self, i: int) -> int:
         return bisect.bisect_right(self._hi, i)
 
     def prev(self, i: int, g: int) -> int:
         """The alive reading before ``i`` in group ``g``, or -1."""
-        j, first = i - 1, self._lo[g]
-        while j >= first and j in self.ex:
-            j -= 1
-        return j if j >= first else -1
+        return self.ex.used_before(i, self._lo[g])
 
     def next(self, i: int, g: int) -> int:
         """The alive reading after ``i`` in group ``g``, or -1."""
-        j, end = i + 1, self._hi[g]
-        while j < end and j in self.ex:
-            j += 1
-        return j if j < end else -1
+        return self.ex.used_after(i, self._hi[g])
 
 
 def _bad_runs(bad: I64, starts: I64) -> tuple[I64, I64]:
@@ -154,7 +150,7 @@ def _outages(
         np.where(nxt < 0, True, np.where(prev < 0, leading, inner)),
     )
     drop = np.repeat(outage, counts) | nan_at
-    found.excluded.update(idx[drop].tolist())
+    found.excluded.add_sorted(idx[drop])
     hit = np.flatnonzero(outage)
     if len(hit):
         level = np.where(prev[hit] >= 0, v_prev[hit], np.nan)
@@ -177,17 +173,20 @@ def _drop_candidates(
     small = g[~big]  # ascending, like the falls: distinct where they change
     distinct = np.append(True, small[1:] != small[:-1])[: len(small)]
     found.jitter_groups.update(small[distinct].tolist())
-    return [int(x) for x in d[big]]
+    drops: list[int] = d[big].tolist()
+    return drops
 
 
 def _after_runs(found: Findings, hi: I64) -> list[int]:
     """Readings right after an excluded run (their alive neighbour is further back)."""
     if not found.excluded:
         return []
-    ex = np.fromiter(found.excluded, dtype=np.int64)
+    ex = found.excluded.array()
     nxt = ex + 1
-    keep = ~np.isin(nxt, ex) & ~np.isin(nxt, hi)
-    return [int(x) for x in nxt[keep]]
+    # ``ex`` is ascending and distinct: the next one is excluded when it follows directly.
+    keep = np.append(ex[1:] != nxt[:-1], True) & ~np.isin(nxt, hi)
+    after: list[int] = nxt[keep].tolist()
+    return after
 
 
 def _drops(

@@ -34,7 +34,8 @@ from belimo_cloud.emulator.model.types import DATA_START, DeviceSpec, Tenant
 IntArray = npt.NDArray[np.int64]
 
 _SALT = 0x5CA1E
-#: The most valves a demo tenant may have (device lists stay well under a second).
+#: The most valves a demo tenant may have (at 20,000: 0.7 s to start, 540 MB after a walk
+#: over every device page).
 MAX_FLEET_SIZE = 20_000
 
 _DNS = {"heating": (15, 20, 25, 25, 32, 40, 50, 65), "cooling": (20, 25, 32, 40, 50, 65, 80)}

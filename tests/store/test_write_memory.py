@@ -13,7 +13,8 @@ import pytest
 from belimo_cloud.store import Store
 from belimo_cloud.store import writer as writer_module
 from belimo_cloud.store.schema import WRITE_MEMORY_LIMIT, connect, size_bytes
-from belimo_cloud.store.writer import staged_rows, write_chunk
+from belimo_cloud.store.staging import staged_rows
+from belimo_cloud.store.writer import write_chunk
 
 from .helpers import STEP, T0
 
@@ -192,3 +193,40 @@ def test_a_frame_bigger_than_the_budget_gets_room(tmp_path: Path) -> None:
         assert rows == 3_000_000
     finally:
         con.close()
+
+
+def test_a_failed_write_gives_the_limit_back_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    con = connect(tmp_path / "s.duckdb", memory_limit="256MB")
+    try:
+        before = memory_limit(con)
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise ValueError("coverage bookkeeping failed")
+
+        monkeypatch.setattr(writer_module, "_add_coverage", broken)
+        with pytest.raises(ValueError, match="coverage bookkeeping failed"):
+            write_windows(con, 1, rows=1000)
+        assert memory_limit(con) == before
+        assert con.execute("SELECT count(*) FROM points").fetchall()[0][0] == 0
+    finally:
+        con.close()
+
+
+def test_a_window_between_two_covered_spans_joins_them(tmp_path: Path) -> None:
+    frame = messy(np.random.default_rng(3), 10).iloc[:0]  # coverage only, no samples
+    with Store(tmp_path / "s.duckdb") as store:
+        for lo, hi in [(0, 8), (16, 24), (30, 40), (8, 16)]:
+            store.write_chunk(
+                frame,
+                device_id="d",
+                datapoint_ids=DPS,
+                resolution="15m",
+                aggregation="last",
+                start=T0 + lo * STEP,
+                end=T0 + hi * STEP,
+            )
+        coverage = store.coverage("15m", "last")
+    spans = [(T0, T0 + 24 * STEP), (T0 + 30 * STEP, T0 + 40 * STEP)]
+    assert coverage == {("d", dp): spans for dp in DPS}

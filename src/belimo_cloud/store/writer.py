@@ -9,37 +9,58 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Iterator, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
 
 import duckdb
-import numpy as np
-import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from belimo_cloud.client.frames import CATALOGUE_COLUMNS, DEVICE_COLUMNS
 from belimo_cloud.store.intervals import Interval, merge
 from belimo_cloud.store.schema import LIMIT_VARIABLE, WRITE_MEMORY_LIMIT, size_bytes
+from belimo_cloud.store.staging import staged_rows
 
 
 class Transaction:
-    """``with Transaction(con):`` commits on success, rolls back on any exception (Ctrl-C too)."""
+    """``with Transaction(con):`` commits on success, rolls back on any exception (Ctrl-C too).
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    ``before`` runs just ahead of BEGIN and ``after`` just ahead of COMMIT (or after the
+    rollback), in the same call: each call hands the GIL to other threads and waits to get
+    it back, so a write that runs while a sync's workers fetch keeps its calls few.
+    """
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, *, before: str = "", after: str = ""
+    ) -> None:
         self._con = con
+        self._before = before
+        self._after = after
 
     def __enter__(self) -> duckdb.DuckDBPyConnection:
+        if self._before:
+            try:
+                self._con.execute(f"{self._before}; BEGIN TRANSACTION")
+                return self._con
+            except duckdb.Error:
+                self._undo_before()  # ``before`` was refused: a plain transaction instead
         self._con.execute("BEGIN TRANSACTION")
         return self._con
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
-            self._con.execute("COMMIT")
+            self._con.execute(f"{self._after}; COMMIT" if self._after else "COMMIT")
             return
         # The first error is the one to report; an interrupted connection may refuse the
         # rollback, and closing it discards the open transaction anyway.
         with contextlib.suppress(duckdb.Error):
             self._con.execute("ROLLBACK")
+        self._undo_before()
+
+    def _undo_before(self) -> None:
+        if self._after:
+            with contextlib.suppress(duckdb.Error):
+                self._con.execute(self._after)
+        self._after = ""
 
 
 @contextlib.contextmanager
@@ -134,7 +155,8 @@ def write_chunk(
     """
     dps = list(dict.fromkeys(datapoint_ids))
     settled = (start, end if settled_before is None else min(end, settled_before))
-    with write_budget(con, frame), Views(con) as views, Transaction(con):
+    lower, restore = budget_statements(con, frame)
+    with Views(con) as views, Transaction(con, before=lower, after=restore):
         ids = series_ids(con, device_id, dps, resolution, aggregation)
         written = _replace(con, views, frame, ids, (start, end)) if ids else 0
         if settled[1] > settled[0]:
@@ -149,36 +171,24 @@ def write_chunk(
     return written
 
 
-@contextlib.contextmanager
-def write_budget(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> Iterator[None]:
-    """DuckDB's memory limit lowered to :data:`WRITE_MEMORY_LIMIT` for one write, then restored.
+def budget_statements(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> tuple[str, str]:
+    """The SET statements that lower DuckDB's memory limit for one write and restore it.
 
     DuckDB keeps the blocks it writes cached up to its limit, which a sync of a large store
-    would reach: lowering the limit evicts them, so a sync's memory stays the same whatever
-    the store's size, while reads between writes keep the configured limit. A frame bigger
-    than a window gets room for a few copies of itself; a limit already lower is kept, and a
-    connection not made by ``schema.connect`` is left alone.
+    would reach: lowering the limit to :data:`WRITE_MEMORY_LIMIT` evicts them, so a sync's
+    memory stays the same whatever the store's size, while reads between writes keep the
+    configured limit. A frame bigger than a window gets room for a few copies of itself. No
+    statements (two empty strings) when the configured limit is lower already, or for a
+    connection not made by ``schema.connect``.
     """
     configured = _configured_limit(con)
     budget = max(WRITE_MEMORY_LIMIT, 4 * int(frame.memory_usage(index=False).sum()))
     if not isinstance(configured, str) or budget >= size_bytes(configured):
-        yield
-        return
-    try:
-        con.execute(f"SET memory_limit = '{budget}B'")
-    except duckdb.Error:
-        yield  # DuckDB could not free that much now: write under the configured limit
-        return
-    try:
-        yield
-    finally:
-        # After the transaction ended (committed or rolled back): back to the configured cap.
-        with contextlib.suppress(duckdb.Error):
-            con.execute(f"SET memory_limit = '{configured}'")
+        return "", ""
+    return f"SET memory_limit = '{budget}B'", f"SET memory_limit = '{configured}'"
 
 
-# Asked once per connection: every statement of a write hands the GIL to the fetch threads
-# and waits to get it back, so a write keeps its statements few.
+# Asked once per connection: a write keeps its calls into DuckDB few (see Transaction).
 _LIMITS: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, object] = weakref.WeakKeyDictionary()
 
 
@@ -203,7 +213,7 @@ class Views:
     def __enter__(self) -> Views:
         return self
 
-    def register(self, name: str, frame: pd.DataFrame) -> str:
+    def register(self, name: str, frame: pd.DataFrame | pa.Table) -> str:
         self._con.register(name, frame)
         self._names.append(name)
         return name
@@ -238,118 +248,46 @@ def _replace(
     window: Interval,
 ) -> int:
     """Delete the window's samples of these series, insert the chunk's in order; the count."""
-    # Integers from our own table: safe to inline, and literal lists let DuckDB prune row
-    # groups by their min/max instead of probing a list per row.
+    # Integers from our own table and times we format: safe to inline, and literal lists let
+    # DuckDB prune row groups by their min/max instead of probing a list per row.
     id_list = ", ".join(str(int(i)) for i in sorted(ids.values()))
-    con.execute(
-        f"DELETE FROM points WHERE series_id IN ({id_list}) AND timestamp >= ? AND timestamp < ?",
-        list(window),
+    delete = (
+        f"DELETE FROM points WHERE series_id IN ({id_list}) "
+        f"AND timestamp >= {_literal(window[0])} AND timestamp < {_literal(window[1])}"
     )
     if not len(frame):
+        con.execute(delete)
         return 0
     rows = staged_rows(frame, ids)
     if rows is not None:
-        staged = views.register("_staged_in", rows)
-        if not len(rows):
-            return 0
-        stamps = rows["timestamp"]
-        lo, hi = stamps.iloc[0], stamps.iloc[-1]  # ordered by series first: min/max below
-        if rows["series_id"].iloc[0] != rows["series_id"].iloc[-1]:
-            lo, hi = stamps.min(), stamps.max()
-        span = [lo.to_pydatetime(), hi.to_pydatetime()]
+        staged = views.register("_staged_in", rows.table)
+        first, last = rows.first, rows.last
     else:
         views.register("_chunk_in", frame[["datapoint_id", "timestamp", "value"]])
         staged = f"({_STAGED.format(ids=id_list)})"
-        span = list(
-            con.execute(
-                "SELECT min(CAST(timestamp AS TIMESTAMPTZ)), max(CAST(timestamp AS TIMESTAMPTZ)) "
-                "FROM _chunk_in"
-            ).fetchall()[0]
-        )
-    if span[0] is not None and (span[0] < window[0] or span[1] >= window[1]):
+        first, last = con.execute(
+            "SELECT min(CAST(timestamp AS TIMESTAMPTZ)), max(CAST(timestamp AS TIMESTAMPTZ)) "
+            "FROM _chunk_in"
+        ).fetchall()[0]
+    insert = f"INSERT INTO points SELECT series_id, timestamp, value FROM {staged}"
+    if first is not None and last is not None and (first < window[0] or last >= window[1]):
         # Rare: samples beyond the window replace their own stored rows, nothing else.
+        con.execute(delete)
         con.execute(
             f"DELETE FROM points WHERE series_id IN ({id_list}) AND timestamp BETWEEN ? AND ? "
             f"AND (series_id, timestamp) IN (SELECT (series_id, timestamp) FROM {staged})",
-            span,
+            [first, last],
         )
-    row = con.execute(
-        f"INSERT INTO points SELECT series_id, timestamp, value FROM {staged}"
-    ).fetchall()
+        row = con.execute(insert).fetchall()
+    else:
+        row = con.execute(f"{delete}; {insert}").fetchall()
     return int(row[0][0]) if row else 0
 
 
-def staged_rows(frame: pd.DataFrame, ids: dict[str, int]) -> pd.DataFrame | None:
-    """The chunk's rows as (series_id, timestamp, value) in (series, time) order, one per bucket.
-
-    Rows of datapoints without a series id, or without a timestamp, are left out; of rows
-    repeating a series and time, the later one is kept. None when the frame needs SQL's casts
-    (values not numeric, timestamps not datetimes or finer than DuckDB's microseconds).
-    """
-    values, stamps = frame["value"], frame["timestamp"]
-    if not (_numeric(values.dtype) and pd.api.types.is_datetime64_any_dtype(stamps.dtype)):
-        return None
-    micros = _micros(stamps)
-    if micros is None:
-        return None
-    keys = frame["datapoint_id"]
-    if isinstance(keys.dtype, pd.CategoricalDtype):
-        codes = keys.cat.codes.to_numpy()
-        names = keys.cat.categories
-    else:
-        codes, names = pd.factorize(keys)
-    lookup = np.array([ids.get(str(name), -1) for name in names] + [-1], dtype=np.int64)
-    series = lookup[codes]  # a missing key (code -1) looks up the -1 at the end
-    number = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    keep = (series >= 0) & (micros != _NAT)
-    if not keep.all():
-        series, micros, number = series[keep], micros[keep], number[keep]
-    if len(series) > 1:
-        step_series = np.diff(series)
-        ordered = (step_series > 0) | ((step_series == 0) & (np.diff(micros) > 0))
-        if not ordered.all():
-            series, micros, number = _ordered_last(series, micros, number)
-    return pd.DataFrame(
-        {
-            "series_id": series.astype(np.int32),
-            "timestamp": pd.DatetimeIndex(micros.astype("datetime64[us]"), tz="UTC"),
-            "value": number,
-        }
-    )
-
-
-_NAT = np.iinfo(np.int64).min
-
-
-def _numeric(dtype: Any) -> bool:
-    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
-
-
-def _micros(stamps: pd.Series) -> npt.NDArray[np.int64] | None:
-    """Timestamps as int64 microseconds since the epoch, UTC (naive ones are UTC); NaT kept."""
-    array = stamps.array
-    if not isinstance(array, pd.arrays.DatetimeArray):
-        return None
-    ticks = pd.DatetimeIndex(array).asi8  # epoch ticks in the array's unit, UTC
-    if array.unit == "us":
-        return ticks
-    valid = ticks != _NAT
-    if array.unit == "ns":
-        if (ticks[valid] % 1000).any():
-            return None  # DuckDB truncates to microseconds: let it, in SQL
-        return np.where(valid, ticks // 1000, _NAT)
-    return np.where(valid, ticks * {"s": 1_000_000, "ms": 1000}[array.unit], _NAT)
-
-
-def _ordered_last(
-    series: npt.NDArray[np.int64], micros: npt.NDArray[np.int64], values: npt.NDArray[np.float64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Sorted by (series, time) in arrival order, keeping the last row of each pair."""
-    order = np.lexsort((np.arange(len(series)), micros, series))
-    series, micros, values = series[order], micros[order], values[order]
-    last = np.ones(len(series), dtype=bool)
-    last[:-1] = (series[1:] != series[:-1]) | (micros[1:] != micros[:-1])
-    return series[last], micros[last], values[last]
+def _literal(moment: datetime) -> str:
+    """A TIMESTAMPTZ literal of a datetime (naive ones are UTC), to the microsecond."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return f"TIMESTAMPTZ '{aware.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}+00'"
 
 
 def coverage(
@@ -375,29 +313,21 @@ def _add_coverage(
     aggregation: str,
     interval: Interval,
 ) -> None:
-    """Merge ``interval`` into the coverage of each datapoint (a few statements per chunk)."""
-    key = [device_id, resolution, aggregation, list(datapoint_ids)]
-    where = (
-        "device_id = ? AND resolution = ? AND aggregation = ? AND list_contains(?, datapoint_id)"
-    )
-    current: dict[str, list[Interval]] = {dp: [] for dp in datapoint_ids}
-    for dp, lo, hi in con.execute(
-        f'SELECT datapoint_id, start, "end" FROM sync_state WHERE {where}', key
-    ).fetchall():
-        current[dp].append((lo, hi))
-    changed = {
-        dp: merged
-        for dp, parts in current.items()
-        if (merged := merge([*parts, interval])) != sorted(parts)
-    }
-    if not changed:
-        return
-    con.execute(
+    """Merge ``interval`` into the coverage of each datapoint (two statements per chunk).
+
+    Stored intervals are disjoint and apart, so only those touching ``interval`` change: they
+    are taken out and put back as one with it.
+    """
+    touching = con.execute(
         "DELETE FROM sync_state WHERE device_id = ? AND resolution = ? AND aggregation = ? "
-        "AND list_contains(?, datapoint_id)",
-        [device_id, resolution, aggregation, list(changed)],
-    )
-    rows = [(dp, lo, hi) for dp, merged in changed.items() for lo, hi in merged]
+        'AND list_contains(?, datapoint_id) AND start <= ? AND "end" >= ? '
+        'RETURNING datapoint_id, start, "end"',
+        [device_id, resolution, aggregation, list(datapoint_ids), interval[1], interval[0]],
+    ).fetchall()
+    parts: dict[str, list[Interval]] = {dp: [interval] for dp in datapoint_ids}
+    for dp, lo, hi in touching:
+        parts[dp].append((lo, hi))
+    rows = [(dp, *merge(intervals)[0]) for dp, intervals in parts.items()]
     values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(rows))
     params: list[object] = []
     for dp, lo, hi in rows:

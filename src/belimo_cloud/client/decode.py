@@ -309,7 +309,9 @@ def _scan_numbers(
         pa.large_string(), 2 * count - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
     try:
-        numbers = pc.cast(texts.take(_evens(count)), pa.float64())
+        numbers = pc.cast(
+            pc.take(texts, _evens(count), memory_pool=_POOL), pa.float64(), memory_pool=_POOL
+        )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     values: npt.NDArray[np.float64] = numbers.to_numpy(zero_copy_only=False, writable=True)
@@ -320,6 +322,11 @@ def _scan_numbers(
 
 def _evens(count: int) -> pa.Array:
     return pa.array(np.arange(0, 2 * count, 2, dtype=np.int64))
+
+
+# Arrow's default pool (mimalloc) keeps what it freed for a while, tens of MB over a long
+# sync; these arrays live for one response, so they come from malloc and go back to it.
+_POOL = pa.system_memory_pool()
 
 
 def _decode_timeseries_structs(body: bytes) -> list[SeriesArrays]:

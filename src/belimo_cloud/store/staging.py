@@ -19,6 +19,9 @@ import pyarrow as pa
 
 _NAT = np.iinfo(np.int64).min
 _UTC_MICROS = pa.timestamp("us", tz="UTC")
+# Arrow's default pool (mimalloc) keeps what it freed for a while; a staged window lives for
+# one write, so its buffers come from malloc and go back to it.
+_POOL = pa.system_memory_pool()
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,10 @@ def staged_rows(frame: pd.DataFrame, ids: dict[str, int]) -> Staged | None:
             series, micros, number = _ordered_last(series, micros, number)
     table = pa.table(
         {
-            "series_id": pa.array(series.astype(np.int32)),
-            "timestamp": pa.array(micros, type=_UTC_MICROS),
-            "value": pa.array(number, from_pandas=True),  # NaN -> NULL, as SQL stores it
+            "series_id": pa.array(series.astype(np.int32), memory_pool=_POOL),
+            "timestamp": pa.array(micros, type=_UTC_MICROS, memory_pool=_POOL),
+            # NaN -> NULL, as SQL stores it
+            "value": pa.array(number, from_pandas=True, memory_pool=_POOL),
         }
     )
     if not len(micros):

@@ -123,22 +123,50 @@ def _misses(sc: Scan, k: I64, bt: I64, lo: I64, hi: I64) -> npt.NDArray[np.intp]
     return np.flatnonzero(~ok)
 
 
+def _segments(
+    sc: Scan, groups: I64, counts: I64, bt: I64, *, lo: I64, hi: I64, t0: I64
+) -> tuple[I64, I64, I64]:
+    """Where a group with a step has gaps: the run of readings between gaps that each
+    boundary falls in or after (its first reading, its end and its first time).
+    """
+    first, end, t0 = lo.copy(), hi.copy(), t0.copy()
+    lo_g, hi_g = sc.lo[groups], sc.hi[groups]
+    a = np.searchsorted(sc.seams, lo_g, side="right")
+    b = np.searchsorted(sc.seams, hi_g, side="left")
+    offsets = np.cumsum(counts) - counts
+    for i in np.flatnonzero(b > a).tolist():
+        rows = slice(int(offsets[i]), int(offsets[i] + counts[i]))
+        marks = sc.seams[a[i] : b[i]]
+        heads = np.append(lo_g[i], marks)
+        at = np.searchsorted(sc.t[marks], bt[rows], side="right")
+        first[rows] = heads[at]
+        end[rows] = np.append(marks, hi_g[i])[at]
+        t0[rows] = sc.t[heads][at]
+    return first, end, t0
+
+
 def _last_at_or_before(
     sc: Scan, groups: I64, counts: I64, bg: I64, bt: I64, *, lo: I64, hi: I64
 ) -> tuple[I64, I64]:
     """Per boundary ``bt`` of group ``bg``: the last reading ``k`` at or before it (``lo - 1``:
     none), and the time of reading ``max(k, lo)``.
 
-    Where a group's readings all come at one interval, ``k`` and its time are arithmetic
-    (exact, in integers): no look-up in the readings at all.
+    Where a group's readings all come at one interval (apart from gaps, between which each
+    run of readings is), ``k`` and its time are arithmetic (exact, in integers): no look-up
+    in the readings at all.
     """
     step = np.repeat(sc.step[groups], counts)
     t0 = np.repeat(sc.t[sc.lo[groups]], counts)
     regular = step > 0
     every = bool(regular.all())
     safe = step if every else np.where(regular, step, 1)
-    k = lo + np.clip((bt - t0) // safe, -1, hi - lo - 1)
-    here = t0 + (np.maximum(k, lo) - lo) * safe
+    first, end = lo, hi
+    if len(sc.seams):
+        first, end, t0 = _segments(sc, groups, counts, bt, lo=lo, hi=hi, t0=t0)
+    # Only the run of a group's first reading starts after a boundary; any other run starts
+    # at or before the boundaries that fall in it or in the gap after it.
+    k = first + np.clip((bt - t0) // safe, -1, end - first - 1)
+    here = t0 + (np.maximum(k, first) - first) * safe
     if not every:
         rest = np.flatnonzero(~regular)
         k[rest], here[rest] = _guess(sc, bg[rest], bt[rest], lo[rest], hi[rest])

@@ -83,7 +83,8 @@ class Scan:
     readings around them (``mask_anchor``, ``mask_next``; -1 when none). ``gap_prev`` and
     ``gap_pos`` are the used readings around each gap, ``gap_ends`` every reading index that
     ends an interval inside a gap. ``cadence`` is each group's typical interval [ns] (NaN
-    when unknown), ``step`` the one interval between all its readings (0 when they vary).
+    when unknown), ``step`` the one interval between its readings outside gaps (0 when they
+    vary) and ``seams`` the readings after a gap in the groups with a step.
     ``events``: arrays ``group``, ``time``, ``end``, ``kind``,
     ``before``, ``after``.
     """
@@ -107,6 +108,7 @@ class Scan:
     spread: bool
     cadence: F64
     step: I64
+    seams: I64
     events: dict[str, npt.NDArray[Any]]
     _at_first: tuple[F64, F64, F64, I64] | None = field(default=None, init=False, repr=False)
 
@@ -175,6 +177,14 @@ def _running(cum: F64, owner: I64, pos: I64, k: I64, group: I64) -> F64:
     j = np.searchsorted(pos, k, side="right") - 1
     jj = np.maximum(j, 0)
     return np.where((j >= 0) & (owner[jj] == group), cum[jj], 0.0)
+
+
+def _seams(found: Findings, hi: I64) -> I64:
+    """The readings after a gap in groups whose readings are otherwise at one interval."""
+    raw = np.asarray(found.raw_gaps, dtype=np.int64)
+    if not len(raw):
+        return _EMPTY
+    return raw[found.steps[np.searchsorted(hi, raw, side="right")] > 0]
 
 
 def _alive_bounds(
@@ -311,6 +321,7 @@ def scan_counters(
         spread=policy.spread_gaps,
         cadence=stats.cadence,
         step=found.steps,
+        seams=_seams(found, hi),
         events={},
     )
     _segment(sc, found, stats, policy)

@@ -34,7 +34,7 @@ class Passed:
     falls: list[int]  # readings below the one before
     rises: list[int]  # readings above the one before by more than the bound allows
     gaps: list[int]  # readings after an interval longer than the gap threshold
-    steps: I64  # per group: the one interval between all its readings, 0 when they vary
+    steps: I64  # per group: the one interval between its readings outside gaps, 0: they vary
 
 
 def interval_pass(
@@ -88,13 +88,20 @@ def interval_pass(
             # The intervals add up to the block's span and none is below the shortest, so
             # none exceeds the span less the others at their shortest: a bound on the
             # longest without a reduction, the shortest itself exactly when all are equal.
-            longest = int(t[e] - t[s]) - (m - 1) * shortest
-            if step >= 0:
-                step = shortest if longest == shortest and step in (0, shortest) else -1
+            span = int(t[e] - t[s])
+            longest = span - (m - 1) * shortest
+            regular, usual = longest == shortest, shortest
             # Intervals compare with the gap as floats, as a float threshold compares.
             if longest > gap and np.float64(most(d)) > gap:
-                longer = np.greater(d, np.float64(gap), out=hit[:m])
-                gaps.extend((np.flatnonzero(longer) + s + 1).tolist())
+                at = np.flatnonzero(np.greater(d, np.float64(gap), out=hit[:m]))
+                gaps.extend((at + s + 1).tolist())
+                # Regular apart from its gaps: the other intervals add up to their number
+                # times the shortest (a block of gaps only says nothing of the step).
+                others = m - len(at)
+                regular = not others or span - int(d[at].sum()) == others * shortest
+                usual = shortest if others else max(step, 0)
+            if step >= 0:
+                step = usual if regular and step in (0, usual) else -1
             rise = np.subtract(v[s + 1 : e + 1], v[s:e], out=dv[:m])
             # A difference is below zero exactly when the later reading is below the earlier.
             lowest = least(rise)

@@ -230,3 +230,25 @@ def test_a_window_between_two_covered_spans_joins_them(tmp_path: Path) -> None:
         coverage = store.coverage("15m", "last")
     spans = [(T0, T0 + 24 * STEP), (T0 + 30 * STEP, T0 + 40 * STEP)]
     assert coverage == {("d", dp): spans for dp in DPS}
+
+
+def test_a_series_created_by_a_failed_write_is_not_remembered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Series ids are looked up once per connection, but only those of committed writes."""
+    con = connect(tmp_path / "s.duckdb")
+    try:
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise ValueError("coverage bookkeeping failed")
+
+        monkeypatch.setattr(writer_module, "_add_coverage", broken)
+        with pytest.raises(ValueError, match="coverage bookkeeping failed"):
+            write_windows(con, 1, rows=10)
+        monkeypatch.undo()
+        write_windows(con, 2, rows=10)
+        (count,) = con.execute("SELECT count(*) FROM samples").fetchall()[0]
+        series = con.execute("SELECT count(*) FROM series").fetchall()[0][0]
+    finally:
+        con.close()
+    assert (count, series) == (2 * 10 * len(DPS), len(DPS))

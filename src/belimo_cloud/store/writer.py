@@ -116,17 +116,48 @@ def series_ids(
     resolution: str,
     aggregation: str,
 ) -> dict[str, int]:
-    """The series id of each datapoint, creating missing series (call inside a transaction)."""
+    """The series id of each datapoint, creating missing series (call inside a transaction).
+
+    Ids this connection saw committed are remembered (:func:`remember_series`): series are
+    never deleted or renumbered, so a sync looks each one up once, not once per window.
+    """
+    known = _SERIES.setdefault(con, {})
+    found = {
+        dp: known[key]
+        for dp in datapoint_ids
+        if (key := (device_id, dp, resolution, aggregation)) in known
+    }
+    if len(found) == len(datapoint_ids):
+        return found
     found = _lookup(con, device_id, datapoint_ids, resolution, aggregation)
     missing = [dp for dp in datapoint_ids if dp not in found]
-    for dp in missing:
-        con.execute(
-            "INSERT INTO series VALUES (nextval('series_ids'), ?, ?, ?, ?)",
-            [device_id, dp, resolution, aggregation],
-        )
     if missing:
-        found = _lookup(con, device_id, datapoint_ids, resolution, aggregation)
+        created = con.execute(
+            "INSERT INTO series SELECT nextval('series_ids'), ?, dp, ?, ? FROM unnest(?) t(dp) "
+            "RETURNING datapoint_id, series_id",
+            [device_id, resolution, aggregation, missing],
+        ).fetchall()
+        found |= {dp: int(sid) for dp, sid in created}
     return found
+
+
+def remember_series(
+    con: duckdb.DuckDBPyConnection,
+    device_id: str,
+    ids: dict[str, int],
+    resolution: str,
+    aggregation: str,
+) -> None:
+    """Keep committed series ids for :func:`series_ids` (never ids of a rolled-back write)."""
+    known = _SERIES.setdefault(con, {})
+    for dp, sid in ids.items():
+        known[(device_id, dp, resolution, aggregation)] = sid
+
+
+# Per connection: (device_id, datapoint_id, resolution, aggregation) -> series_id.
+_SERIES: weakref.WeakKeyDictionary[
+    duckdb.DuckDBPyConnection, dict[tuple[str, str, str, str], int]
+] = weakref.WeakKeyDictionary()
 
 
 def write_chunk(
@@ -168,6 +199,7 @@ def write_chunk(
                 aggregation=aggregation,
                 interval=settled,
             )
+    remember_series(con, device_id, ids, resolution, aggregation)
     return written
 
 

@@ -176,6 +176,7 @@ class Store:
         aggregation: str | None = None,
         by: BatchBy = "series",
         max_rows: int = batches.DEFAULT_BATCH_ROWS,
+        groups: Sequence[Sequence[str]] | None = None,
     ) -> Iterator[pd.DataFrame]:
         """``read()``'s long frame in batches of whole series (or whole devices: ``by="device"``).
 
@@ -183,16 +184,42 @@ class Store:
         larger; no series is ever split across batches, so each batch can be analysed on its
         own and memory stays bounded whatever the store holds. Columns as in ``read()``, but
         the key columns (device_id, datapoint_id, resolution, aggregation) are categorical.
+
+        ``groups`` (lists of device ids) sets the batches instead: one per group, in that
+        order, empty when the group has no samples (so that two reads planned on the same
+        groups go in step), whatever its size.
         """
         where, params = reader.sample_filter(
             device_ids, datapoint_ids, start, end, resolution, aggregation
         )
         with self._lock, self._read_errors():
-            plan = batches.plan_batches(self._reading(), where, params, by, max_rows)
+            plan = batches.plan_batches(self._reading(), where, params, by, max_rows, groups)
         for ids in plan:
             with self._lock, self._read_errors():
                 frame = batches.read_batch(self._reading(), ids, where, params)
             yield frame
+
+    def series_summary(  # noqa: PLR0917
+        self,
+        device_ids: Sequence[str] | str | None = None,
+        datapoint_ids: Sequence[str] | str | None = None,
+        start: datetime | pd.Timestamp | str | None = None,
+        end: datetime | pd.Timestamp | str | None = None,
+        resolution: str | None = None,
+        aggregation: str | None = None,
+    ) -> pd.DataFrame:
+        """One row per series with samples in the selection, without reading the samples.
+
+        Columns: device_id, datapoint_id, resolution, aggregation, rows, first and last
+        (timestamps of the first and last sample in [start, end), UTC), in the order reads
+        return them. What a batched analysis decides for the whole selection before its
+        first batch (the finest resolution stored, which series exist) comes from here.
+        """
+        where, params = reader.sample_filter(
+            device_ids, datapoint_ids, start, end, resolution, aggregation
+        )
+        with self._lock, self._read_errors():
+            return batches.series_summary(self._reading(), where, params)
 
     def compact(self) -> int:
         """Rewrite the store into a fresh file in (series, time) order; the points kept.

@@ -35,7 +35,7 @@ from belimo_cloud.cli.options import (
 )
 from belimo_cloud.cli.progress import working
 from belimo_cloud.cli.render import emit
-from belimo_cloud.cli.sources import Selection, load, require_samples
+from belimo_cloud.cli.sources import Selection, load, require_samples, store_energy_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -190,25 +190,32 @@ def energy(  # noqa: PLR0917
     )
     chosen = ["heating", "cooling"] if direction is Direction.both else [direction.value]
     with working("Computing energy") as step:
-        source = load(st, selection, store, step=step)
-        require_samples(source, ["Heating_E_J", "Cooling_E_J"])
-        step("reading the counters")
-        named = named_samples(source.samples, source.catalogue, source.devices)
-        result = consumption_frame(
-            counter_rows(named, chosen),
-            by=("device_id", "direction"),
-            freq=FREQ[by.value],
-            tz=tz,
-            unit="joule",
-            to="kWh",
-            policy=policy,
-            resolution=source.resolution,
-        )
-    if begin is not None:
-        result = result[result["period"] >= begin]
-    if stop is not None:
-        result = result[result["period"] < stop]
-    names = source.devices.drop_duplicates("device_id").set_index("device_id")["display_name"]
+        if store is not None:
+            # A batch of whole devices at a time: memory follows the batch, not the store.
+            devices, result = store_energy_rows(
+                store, selection, chosen, freq=FREQ[by.value], tz=tz, policy=policy, step=step
+            )
+        else:
+            source = load(st, selection, store, step=step)
+            require_samples(source, ["Heating_E_J", "Cooling_E_J"])
+            step("reading the counters")
+            named = named_samples(source.samples, source.catalogue, source.devices)
+            result = consumption_frame(
+                counter_rows(named, chosen),
+                by=("device_id", "direction"),
+                freq=FREQ[by.value],
+                tz=tz,
+                unit="joule",
+                to="kWh",
+                policy=policy,
+                resolution=source.resolution,
+            )
+            if begin is not None:
+                result = result[result["period"] >= begin]
+            if stop is not None:
+                result = result[result["period"] < stop]
+            devices = source.devices
+    names = devices.drop_duplicates("device_id").set_index("device_id")["display_name"]
     result.insert(1, "display_name", result["device_id"].map(names).fillna(result["device_id"]))
     result = result.sort_values(["display_name", "direction", "period"], kind="stable")
     result["period"] = result["period"].dt.strftime(_LABEL.get(by.value, "%Y-%m-%d"))

@@ -20,9 +20,19 @@ from belimo_cloud.cli.options import State, parse_resolution
 if TYPE_CHECKING:
     import pandas as pd
 
+    from belimo_cloud.analysis import CounterPolicy
     from belimo_cloud.client import Client
 
-__all__ = ["Selection", "Source", "from_client", "load", "require_samples"]
+__all__ = [
+    "Selection",
+    "Source",
+    "from_client",
+    "load",
+    "require_samples",
+    "select_devices",
+    "store_energy_rows",
+    "store_exists",
+]
 
 
 @dataclass(frozen=True)
@@ -49,7 +59,8 @@ class Source:
     origin: str  # "store PATH" or the API URL, for messages
 
 
-def _select_devices(frame: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+def select_devices(frame: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+    """The devices of the selection (search, data profile, ids) in a devices frame."""
     if selection.search:
         needle = selection.search.casefold()
         text = frame["display_name"].fillna("") + "\n" + frame["serial_number"].fillna("")
@@ -90,19 +101,64 @@ def load(
     return _from_api(state, selection, step or _quiet)
 
 
-def _from_store(path: Path, selection: Selection) -> Source:
-    import pandas as pd
-
-    from belimo_cloud.store import Store
-
+def store_exists(path: Path) -> None:
+    """A clear error when the store to read does not exist."""
     if not path.exists():
         raise CommandError(
             f"store {path} does not exist; fill it with `belimo sync --store {path}` "
             "or leave out --store to read from the API"
         )
+
+
+def store_energy_rows(
+    path: Path,
+    selection: Selection,
+    directions: Sequence[str],
+    *,
+    freq: str,
+    tz: str,
+    policy: CounterPolicy,
+    step: Step | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The selected devices and their energy per period from a store, a batch at a time.
+
+    The rows of :func:`belimo_cloud.report.store_energy.store_energy` over the selection's
+    devices; an error like :func:`require_samples` when the selection has no counter samples.
+    """
+    from belimo_cloud.report.store_energy import store_energy
+    from belimo_cloud.store import Store
+
+    tell = step or _quiet
+    store_exists(path)
+    tell(f"reading {path}")
+    with Store.open(path, read_only=True) as store:
+        devices = select_devices(store.devices(), selection)
+        result = store_energy(
+            store,
+            device_ids=list(devices["device_id"]),
+            directions=directions,
+            freq=freq,
+            tz=tz,
+            start=selection.start,
+            end=selection.end,
+            policy=policy,
+            devices=devices,
+            step=tell,
+        )
+    if not result.samples:
+        raise _no_samples(["Heating_E_J", "Cooling_E_J"], f"store {path}")
+    return devices, result.energy
+
+
+def _from_store(path: Path, selection: Selection) -> Source:
+    import pandas as pd
+
+    from belimo_cloud.store import Store
+
+    store_exists(path)
     # Read-only: a sync may write the store meanwhile, and read-only media can be read.
     with Store.open(path, read_only=True) as store:
-        devices = _select_devices(store.devices(), selection)
+        devices = select_devices(store.devices(), selection)
         catalogue = store.catalogue()
         wanted = catalogue[catalogue["name"].isin(selection.names)]
         samples = store.read(
@@ -157,7 +213,7 @@ def from_client(client: Client, selection: Selection, *, step: Step | None = Non
     size = parse_resolution(selection.resolution)
     tell("listing devices")
     listed = list(client.devices.list(search=selection.search))
-    devices = _select_devices(devices_frame(listed), selection)
+    devices = select_devices(devices_frame(listed), selection)
     chosen = [d for d in listed if d.id in set(devices["device_id"])]
     catalogues = []
     jobs: list[tuple[str, list[str]]] = []
@@ -194,8 +250,12 @@ def from_client(client: Client, selection: Selection, *, step: Step | None = Non
 def require_samples(source: Source, what: Sequence[str]) -> None:
     """A clear error when the selection has no samples to work on."""
     if source.samples.empty:
-        raise CommandError(
-            f"no {' or '.join(what)} samples for this selection in {source.origin}; "
-            "widen --from/--to or --search (or `belimo sync` into the store first)",
-            ExitStatus.NOT_FOUND,
-        )
+        raise _no_samples(what, source.origin)
+
+
+def _no_samples(what: Sequence[str], origin: str) -> CommandError:
+    return CommandError(
+        f"no {' or '.join(what)} samples for this selection in {origin}; "
+        "widen --from/--to or --search (or `belimo sync` into the store first)",
+        ExitStatus.NOT_FOUND,
+    )

@@ -2,8 +2,9 @@
 
 The emulator (``--rate-limit 0``) runs in a child process, so the peak RSS measured here is
 the sync's own: client, thread pool, DuckDB. Prints wall time, requests against the minimum,
-points/s into the store, peak RSS, store size and the time of a no-op re-sync (which only
-re-reads the settled horizon). ``--json`` prints one JSON object instead.
+points/s into the store, peak RSS, store size (and bytes per point) and the time of a no-op
+re-sync (which only re-reads the settled horizon). ``--json`` prints one JSON object instead.
+Other processes on the machine change the speed, not the memory: take the best of a few runs.
 
     .venv/bin/python benchmarks/sync.py [--years 2] [--datapoints a,b,c,d] [--json]
 """
@@ -90,6 +91,9 @@ def run(years: float, datapoints: str, workers: int | None) -> dict[str, Any]:
         "points_per_s": round(report.points / wall),
         "peak_rss_mb": round(rss_after_sync, 1),
         "store_mb": round(store_mb, 1),
+        "store_bytes_per_point": round(store_mb * 1e6 / report.points, 2)
+        if report.points
+        else None,
         "noop_resync_s": round(noop_s, 2),
         "noop_requests": noop.requests,
         "noop_refresh_requests": noop.refresh_requests,
@@ -118,7 +122,10 @@ def main() -> None:
     print(f"  requests         {figures['requests']} (minimum {figures['min_requests']})")
     print(f"  points           {figures['points']:,} ({figures['points_per_s']:,} points/s)")
     print(f"  peak RSS         {figures['peak_rss_mb']:.0f} MB")
-    print(f"  store size       {figures['store_mb']:.1f} MB")
+    print(
+        f"  store size       {figures['store_mb']:.1f} MB "
+        f"({figures['store_bytes_per_point']} bytes per point)"
+    )
     print(
         f"  no-op re-sync    {figures['noop_resync_s']:.2f} s "
         f"({figures['noop_requests']} settled-horizon requests)"

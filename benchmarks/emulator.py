@@ -5,7 +5,11 @@
 2. Throughput: the emulator in its own process, 1, 2 and 4 clients (threads of this process,
    ``http.client`` on keep-alive connections, bodies read and not parsed) sending those heavy
    timeseries requests for different valves; requests/s of each, best of ``--rounds``, and the
-   ratio of 4 clients to 1 (2.0 would be both cores of a 2-core machine).
+   ratio of 4 clients to 1 (2.0 would be both cores of a 2-core machine). Beside each rate,
+   the emulator process's CPU use: its CPU seconds (user + system, from ``/proc/PID/stat``)
+   over the wall seconds of that figure, the best of the rounds; above 1.0 it ran on more
+   than one core at once. Other jobs on the machine lower it (they take cores from it); the
+   1-minute load average is printed with it.
 3. Fleet sizes (``--fleet-sizes``): per size, the emulator in a new process: launch to URL
    (imports included) and start (app, fleet and listening socket), the first device list, a
    walk over every page (limit 2000), a 10,000-bucket timeseries of a generated valve's two
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -27,6 +32,7 @@ import threading
 import time
 import urllib.parse
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -150,15 +156,27 @@ class Emulator:
         self.process.wait(timeout=60)
 
 
-def _requests_per_s(url: str, token: str, paths: list[str], clients: int, seconds: float) -> float:
-    """Requests answered per second by ``clients`` threads, each on its own connection."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (all its threads), from /proc."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _requests_per_s(
+    url: str, token: str, paths: list[str], clients: int, seconds: float, *, pid: int
+) -> tuple[float, float]:
+    """Requests answered per second by ``clients`` threads, each on its own connection, and
+    the CPU seconds per wall second that process ``pid`` (the emulator) used meanwhile."""
     host = urllib.parse.urlsplit(url)
     counts = [0] * clients
     stop = time.perf_counter() + seconds
     failures: list[str] = []
 
     def client(number: int) -> None:
-        connection = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
+        connection = http.client.HTTPConnection(
+            host.hostname or "127.0.0.1", host.port, timeout=120
+        )
         headers = {"Authorization": f"Bearer {token}"}
         index = number
         try:
@@ -175,14 +193,17 @@ def _requests_per_s(url: str, token: str, paths: list[str], clients: int, second
             connection.close()
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    cpu_before = _cpu_seconds(pid)
     began = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    wall = time.perf_counter() - began
+    cpu = _cpu_seconds(pid) - cpu_before
     if failures:
         raise RuntimeError(f"a timeseries request answered {failures[0]}")
-    return sum(counts) / (time.perf_counter() - began)
+    return sum(counts) / wall, cpu / wall
 
 
 def throughput(rounds: int, seconds: float) -> dict[str, float]:
@@ -193,12 +214,17 @@ def throughput(rounds: int, seconds: float) -> dict[str, float]:
         valves = [d["id"] for d in listed.json()["data"] if d["health"].get("lastSeen")]
         query = urllib.parse.urlencode({"datapointIds": DATAPOINTS, "resolution": "15m", **WINDOW})
         paths = [f"/api/v3/devices/{v}/data/history/timeseries?{query}" for v in valves]
-        _requests_per_s(emulator.url, emulator.token, paths, 2, 1.0)  # warm-up
+        pid = emulator.process.pid
+        _requests_per_s(emulator.url, emulator.token, paths, 2, 1.0, pid=pid)  # warm-up
         best: dict[int, float] = {}
+        cores: dict[int, float] = {}
         for _ in range(rounds):
             for clients in (1, 2, 4):
-                rps = _requests_per_s(emulator.url, emulator.token, paths, clients, seconds)
+                rps, cpu = _requests_per_s(
+                    emulator.url, emulator.token, paths, clients, seconds, pid=pid
+                )
                 best[clients] = max(best.get(clients, 0.0), rps)
+                cores[clients] = max(cores.get(clients, 0.0), cpu)
     finally:
         emulator.close()
     return {
@@ -206,6 +232,10 @@ def throughput(rounds: int, seconds: float) -> dict[str, float]:
         "timeseries_rps_2": round(best[2], 1),
         "timeseries_rps_4": round(best[4], 1),
         "timeseries_rps_ratio_4_to_1": round(best[4] / best[1], 2),
+        "emulator_cpu_per_wall_1": round(cores[1], 2),
+        "emulator_cpu_per_wall_2": round(cores[2], 2),
+        "emulator_cpu_per_wall_4": round(cores[4], 2),
+        "load_average_1min": os.getloadavg()[0],
     }
 
 
@@ -285,6 +315,11 @@ def main() -> None:
         "heavy timeseries requests/s with 1, 2, 4 clients: "
         f"{figures['timeseries_rps_1']}, {figures['timeseries_rps_2']}, "
         f"{figures['timeseries_rps_4']} (4 to 1: {figures['timeseries_rps_ratio_4_to_1']}x)"
+    )
+    print(
+        "emulator CPU s per wall s meanwhile (>1.0: more than one core) with 1, 2, 4 clients: "
+        f"{figures['emulator_cpu_per_wall_1']}, {figures['emulator_cpu_per_wall_2']}, "
+        f"{figures['emulator_cpu_per_wall_4']} (load average {figures['load_average_1min']})"
     )
     for name, value in figures.items():
         if name.startswith("fleet_"):

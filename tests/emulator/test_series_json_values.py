@@ -53,6 +53,8 @@ EDGE_VALUES = [
 
 def reference_body(start: str, end: str, resolution: str, series: list[Series]) -> bytes:
     """The body as documents encoded one object per bucket (the previous encoder's meaning)."""
+    with np.errstate(invalid="ignore"):  # numbers() rounds infinities
+        numbers_of = [numbers(values) for _, _, _, values in series]
     document = {
         "from": start,
         "to": end,
@@ -63,10 +65,10 @@ def reference_body(start: str, end: str, resolution: str, series: list[Series]) 
                 "aggregation": aggregation,
                 "values": [
                     {"timestamp": stamp, "value": value}
-                    for stamp, value in zip(iso_seconds(stamps), numbers(values), strict=True)
+                    for stamp, value in zip(iso_seconds(stamps), numbered, strict=True)
                 ],
             }
-            for dp, aggregation, stamps, values in series
+            for (dp, aggregation, stamps, _), numbered in zip(series, numbers_of, strict=True)
         ],
     }
     return msgspec.json.encode(document)  # NaN and infinities become null

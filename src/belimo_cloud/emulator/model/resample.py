@@ -207,7 +207,8 @@ def _value_texts(values: Floats) -> pa.Array:
     float64 when parsed), non-finite ones are ``null``. Arrow's kernels run without the GIL.
     """
     finite = np.isfinite(values)
-    integral = finite & (values == np.round(values)) & (np.abs(values) < 2**53)
+    with np.errstate(invalid="ignore"):  # rounding an infinity; its text is null anyway
+        integral = finite & (values == np.round(values)) & (np.abs(values) < 2**53)
     if integral.all():
         return pc.cast(pa.array(values.astype(np.int64)), pa.large_string(), memory_pool=_POOL)
     texts = pc.cast(pa.array(values, mask=~finite), pa.large_string(), memory_pool=_POOL)

@@ -14,9 +14,10 @@ to the next one, see :func:`~belimo_cloud.analysis.hydronics.sample_hours`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from belimo_cloud.analysis.hydronics import sample_hours
@@ -89,40 +90,121 @@ def condition_episodes(
     cond = cond[~cond.index.duplicated(keep="last")]
     if cond.empty:
         return _empty()
-    hours = sample_hours(cond.index).to_numpy(dtype=np.float64)
+    hours = np.asarray(sample_hours(cond.index), dtype=np.float64)
     judged = cond.notna().to_numpy()
     times = pd.DatetimeIndex(cond.index)
     times = times.tz_localize("UTC") if times.tz is None else times.tz_convert("UTC")
     true = judged & (cond.fillna(0).to_numpy(dtype=np.float64) != 0)
     limit = pd.Timedelta(bridge) / pd.Timedelta(hours=1)
-    rows: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    healthy_h = 0.0
-    for i in range(len(cond)):
-        if not judged[i]:
-            continue
-        if true[i]:
-            end = times[i] + pd.Timedelta(hours=float(hours[i]))
-            if current is None:
-                current = {"start": times[i], "end": end, "hours": 0.0, "samples": 0}
-            current["end"] = end
-            current["hours"] += float(hours[i])
-            current["samples"] += 1
-            healthy_h = 0.0
-        elif current is not None:
-            healthy_h += float(hours[i])
-            if healthy_h > limit:
-                rows.append(current)
-                current, healthy_h = None, 0.0
-    if current is not None:
-        rows.append(current)
-    out = pd.DataFrame(rows, columns=["start", "end", "hours", "samples"])
-    if out.empty:
+    runs = _runs(hours, judged, true, limit)
+    if runs is None:
         return _empty()
-    out = out[out["hours"] >= min_hours]
-    out["duration_h"] = (out["end"] - out["start"]).dt.total_seconds() / 3600.0
-    out["samples"] = out["samples"].astype("int64")
-    return out[EPISODE_COLUMNS].reset_index(drop=True)
+    first, last, in_hours, samples = runs
+    added = _timedelta_ns(hours[last])
+    # The unit an end takes depends on every episode's end, the ones cut below included.
+    unit = _end_unit(str(times.unit), added)
+    keep = in_hours >= min_hours
+    start = times[first[keep]]
+    end_ns = times[last[keep]].as_unit("ns").asi8 + added[keep]
+    end = pd.DatetimeIndex(end_ns.view("M8[ns]"), tz=times.tz).as_unit(unit)
+    return pd.DataFrame(
+        {
+            "start": start,
+            "end": end,
+            "duration_h": (end - start).total_seconds().to_numpy() / 3600.0,
+            "hours": in_hours[keep],
+            "samples": samples[keep],
+        }
+    )
+
+
+def _runs(
+    hours: npt.NDArray[np.float64],
+    judged: npt.NDArray[np.bool_],
+    true: npt.NDArray[np.bool_],
+    limit: float,
+) -> (
+    tuple[
+        npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.int64]
+    ]
+    | None
+):
+    """Each episode's first and last sample (positions), hours and samples in the condition.
+
+    Only judged samples count. A new episode starts at the first true sample and at every true
+    sample after judged-false samples worth more than ``limit`` hours; the false samples before
+    the first true one and after the last one change nothing. None when nothing is true.
+    """
+    where = np.flatnonzero(judged)
+    at = np.flatnonzero(true[where])  # the true samples among the judged ones
+    if len(at) == 0:
+        return None
+    judged_h = hours[where]
+    # The healthy samples between two true ones are a run in the judged order, summed as the
+    # loop it replaces did; hours are never negative, so a running sum passes the limit iff
+    # its total does.
+    between = np.diff(at) - 1
+    spell = _ordered_sums(judged_h, at[:-1] + 1, between)
+    breaks = np.flatnonzero((between > 0) & (spell > limit)) + 1
+    firsts = np.concatenate(([0], breaks))
+    counts = np.diff(np.append(firsts, len(at)))
+    in_hours = _ordered_sums(judged_h[at], firsts, counts)
+    return where[at[firsts]], where[at[firsts + counts - 1]], in_hours, counts.astype(np.int64)
+
+
+def _ordered_sums(
+    values: npt.NDArray[np.float64], starts: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]
+) -> npt.NDArray[np.float64]:
+    """Sums of ``values[s : s + c]``, each added left to right from 0.0 like a running total.
+
+    Another summation order (pairwise in ``np.add.reduceat``, or differences of one cumulative
+    sum) rounds differently where the hours are not exact binary fractions (5-minute samples,
+    irregular times), and a spell just at the bridge would then split or not by the last bit.
+    Runs go into rows of a zero-padded table, one table per power-of-two length class (so
+    padding at most doubles the work), and ``cumsum`` adds along each row.
+    """
+    out = np.zeros(len(counts), dtype=np.float64)
+    if len(values) == 0:
+        return out
+    scaled = values * 1024.0
+    if np.array_equal(scaled, np.floor(scaled)) and float(scaled.sum()) < 2.0**52:
+        # Whole numbers of 1/1024 h (hourly or 15-minute samples) below 2**52 of them: every
+        # partial sum is exact, so any order gives the same sums.
+        total = np.concatenate(([0.0], np.cumsum(values)))
+        sums: npt.NDArray[np.float64] = total[starts + counts] - total[starts]
+        return sums
+    size = np.zeros(len(counts), dtype=np.int64)
+    nonzero = counts > 0
+    size[nonzero] = np.ceil(np.log2(counts[nonzero])).astype(np.int64) + 1
+    for level in np.unique(size[nonzero]):
+        rows = np.flatnonzero(size == level)
+        width = int(counts[rows].max())
+        col = np.arange(width)
+        idx = starts[rows, None] + col
+        inside = col < counts[rows, None]
+        table = np.where(inside, values[np.where(inside, idx, 0)], 0.0)
+        out[rows] = np.cumsum(table, axis=1)[:, -1]
+    return out
+
+
+def _timedelta_ns(hours: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """``pd.Timedelta(hours=h).value`` for each ``h``: its float arithmetic, truncated."""
+    return np.trunc(hours * 3600.0 * 1_000_000_000).astype(np.int64)
+
+
+Unit = Literal["s", "ms", "us", "ns"]
+_UNITS: tuple[Unit, ...] = ("s", "ms", "us", "ns")
+
+
+def _end_unit(unit: str, added_ns: npt.NDArray[np.int64]) -> Unit:
+    """The unit a Timestamp + ``pd.Timedelta(hours=h)`` sum takes, finest over all the ends.
+
+    A Timedelta from float hours is in microseconds when it holds whole ones, else in
+    nanoseconds; a sum takes the finer unit of its two terms.
+    """
+    added: Unit = "us" if bool((added_ns % 1000 == 0).all()) else "ns"
+    own = next(u for u in _UNITS if u == unit)
+    return max(own, added, key=_UNITS.index)
 
 
 def _empty() -> pd.DataFrame:

@@ -94,14 +94,24 @@ def test_sigkill_mid_sync_then_rerun_loses_and_duplicates_nothing(
     pd.testing.assert_frame_equal(got, reference)
 
 
-INTERRUPTIBLE = CHILD.replace(
-    "report = sync(", "from belimo_cloud.syncer import SyncInterrupted\ntry:\n    report = sync("
-).replace(
-    'print("done", report.requests, flush=True)',
-    "except SyncInterrupted as stop:\n"
-    '    print("interrupted", stop.report.requests, flush=True)\n'
-    "    sys.exit(130)\n"
-    'print("done", report.requests, flush=True)',
+# Each commit lingers half a second, so that Ctrl-C arrives mid-sync even on a loaded machine
+# (without it a fast child could finish all 9 windows before the signal lands).
+INTERRUPTIBLE = (
+    CHILD.replace(
+        'print("committed", flush=True)',
+        'print("committed", flush=True)\n        __import__("time").sleep(0.5)',
+    )
+    .replace(
+        "report = sync(",
+        "from belimo_cloud.syncer import SyncInterrupted\ntry:\n    report = sync(",
+    )
+    .replace(
+        'print("done", report.requests, flush=True)',
+        "except SyncInterrupted as stop:\n"
+        '    print("interrupted", stop.report.requests, flush=True)\n'
+        "    sys.exit(130)\n"
+        'print("done", report.requests, flush=True)',
+    )
 )
 
 

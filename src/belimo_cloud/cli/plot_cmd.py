@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -41,9 +41,17 @@ from belimo_cloud.cli.options import (
 )
 from belimo_cloud.cli.progress import Step, working
 from belimo_cloud.cli.render import note
-from belimo_cloud.cli.sources import Selection, Source, load, require_samples
+from belimo_cloud.cli.sources import (
+    Selection,
+    Source,
+    load,
+    require_samples,
+    store_energy_rows,
+)
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from belimo_cloud.analysis import CounterPolicy
 
 __all__ = ["Kind", "register"]
@@ -130,17 +138,28 @@ def plot(  # noqa: PLR0917
             figure = _dt_flow(_averaged_source(st, selection, store, step))
         else:
             freq = "h" if kind is Kind.heatmap else FREQ[by.value]
-            source = load(st, selection, store, step=step)
-            step("reading the counters")
-            figure = _energy(
-                kind,
-                source,
-                direction=direction.value,
-                freq=freq,
-                tz=tz,
-                span=(begin, stop),
-                policy=policy,
-            )
+            if store is not None:
+                # A batch of whole devices at a time; the heatmap keeps only the fleet's sums.
+                devices, energy = store_energy_rows(
+                    store,
+                    selection,
+                    [direction.value],
+                    freq=freq,
+                    tz=tz,
+                    policy=policy,
+                    step=step,
+                    reduce=_fleet_sums if kind is Kind.heatmap else None,
+                )
+                if kind is Kind.heatmap:
+                    energy = _fleet_sums(energy)
+            else:
+                source = load(st, selection, store, step=step)
+                step("reading the counters")
+                devices, energy = (
+                    source.devices,
+                    _energy_rows(source, freq=freq, tz=tz, span=(begin, stop), policy=policy),
+                )
+            figure = _draw(kind, devices, energy, direction=direction.value)
         path = save(figure, output)
     note(f"wrote the {kind.value} figure to {path}")
 
@@ -152,8 +171,15 @@ def _averaged_source(state: State, selection: Selection, store: Path | None, ste
     from belimo_cloud.cli.report_cmd import report_samples, store_samples
 
     if store is not None:
+        # One valve is drawn: a selection of more is refused before anything is read.
         source, samples = store_samples(
-            store, selection, state, step=step, last=SETPOINT, averaged=AVERAGED
+            store,
+            selection,
+            state,
+            step=step,
+            last=SETPOINT,
+            averaged=AVERAGED,
+            check=lambda devices: _one_valve(devices) if devices > 1 else None,
         )
     else:
         with state.client() as client:
@@ -161,6 +187,37 @@ def _averaged_source(state: State, selection: Selection, store: Path | None, ste
                 client, selection, step=step, last=SETPOINT, averaged=AVERAGED
             )
     return replace(source, samples=samples.drop(columns="aggregation"))
+
+
+def _energy_rows(
+    source: Source,
+    *,
+    freq: str,
+    tz: str,
+    span: tuple[datetime | None, datetime | None],
+    policy: CounterPolicy,
+) -> pd.DataFrame:
+    """Energy per device, direction and period of samples at hand."""
+    from belimo_cloud.analysis.fleet import energy_by_device, named_samples
+
+    require_samples(source, COUNTERS)
+    named = named_samples(source.samples, source.catalogue, source.devices)
+    begin, stop = span
+    return energy_by_device(
+        named,
+        freq=freq,
+        tz=tz,
+        start=begin,
+        end=stop,
+        resolution=source.resolution,
+        policy=policy,
+    )
+
+
+def _fleet_sums(energy: pd.DataFrame) -> pd.DataFrame:
+    """Energy summed over the devices per direction and period (what the heatmap draws)."""
+    sums = energy.groupby(["direction", "period"], sort=True)["consumption"].sum()
+    return sums.reset_index()
 
 
 def _energy(
@@ -173,21 +230,16 @@ def _energy(
     span: tuple[datetime | None, datetime | None],
     policy: CounterPolicy,
 ) -> Any:
-    from belimo_cloud.analysis.fleet import energy_by_device, fleet_periods, named_samples
+    """The energy figure of samples at hand."""
+    energy = _energy_rows(source, freq=freq, tz=tz, span=span, policy=policy)
+    return _draw(kind, source.devices, energy, direction=direction)
+
+
+def _draw(kind: Kind, devices: pd.DataFrame, energy: pd.DataFrame, *, direction: str) -> Any:
+    """An energy figure of one direction from energy rows per device (or the fleet's sums)."""
+    from belimo_cloud.analysis.fleet import fleet_periods
     from belimo_cloud.plot import calendar_heatmap, consumption_bars, stacked_consumption
 
-    require_samples(source, COUNTERS)
-    named = named_samples(source.samples, source.catalogue, source.devices)
-    begin, stop = span
-    energy = energy_by_device(
-        named,
-        freq=freq,
-        tz=tz,
-        start=begin,
-        end=stop,
-        resolution=source.resolution,
-        policy=policy,
-    )
     energy = energy[energy["direction"] == direction]
     if energy.empty:
         raise CommandError(
@@ -197,16 +249,19 @@ def _energy(
         )
     what = f"{direction.capitalize()} energy"
     if kind is Kind.stacked:
-        return stacked_consumption(energy, source.devices, title=f"{what} by device")
-    total = fleet_periods(energy, direction=direction).set_index("period")
-    label = _label(source)
+        return stacked_consumption(energy, devices, title=f"{what} by device")
+    label = _label(devices)
     if kind is Kind.heatmap:
-        return calendar_heatmap(total, title=f"{what} per hour, {label}")
+        if "device_id" in energy.columns:  # rows per device: sum them as the fleet's
+            energy = _fleet_sums(energy)
+        hourly = energy.set_index("period")["consumption"]
+        return calendar_heatmap(hourly, title=f"{what} per hour, {label}")
+    total = fleet_periods(energy, direction=direction).set_index("period")
     return consumption_bars(total, title=f"{what}, {label}")
 
 
-def _label(source: Source) -> str:
-    names = list(source.devices["display_name"].dropna())
+def _label(devices: pd.DataFrame) -> str:
+    names = list(devices["display_name"].dropna())
     return names[0] if len(names) == 1 else f"{len(names)} devices"
 
 
@@ -217,10 +272,7 @@ def _dt_flow(source: Source) -> Any:
     require_samples(source, HYDRONICS)
     devices = sorted(set(source.samples["device_id"]))
     if len(devices) != 1:
-        raise CommandError(
-            f"dt-flow draws one valve, but the selection has {len(devices)}; "
-            "narrow it with --device ID or --search"
-        )
+        _one_valve(len(devices))
     named = named_samples(source.samples, source.catalogue, source.devices)
     dt = series_of(named, devices[0], "DeltaT_K")
     flow = series_of(named, devices[0], "RelFlow_Fb_Rel2Vmax")
@@ -234,7 +286,14 @@ def _dt_flow(source: Source) -> Any:
         dt,
         flow,
         setpoint=float(setpoint.median()) if not setpoint.empty else None,
-        title=f"dT against flow, {_label(source)}",
+        title=f"dT against flow, {_label(source.devices)}",
+    )
+
+
+def _one_valve(devices: int) -> NoReturn:
+    raise CommandError(
+        f"dt-flow draws one valve, but the selection has {devices}; "
+        "narrow it with --device ID or --search"
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
@@ -42,12 +42,20 @@ from belimo_cloud.cli.options import (
 )
 from belimo_cloud.cli.progress import Step, working
 from belimo_cloud.cli.render import note
-from belimo_cloud.cli.sources import Selection, Source, from_client, load
+from belimo_cloud.cli.sources import (
+    Selection,
+    Source,
+    from_client,
+    select_devices,
+    store_exists,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from belimo_cloud.analysis import CounterPolicy
     from belimo_cloud.client import Client
+    from belimo_cloud.report import ReportData
 
 __all__ = [
     "AVERAGED",
@@ -55,6 +63,7 @@ __all__ = [
     "REPORT_NAMES",
     "register",
     "report_samples",
+    "store_report",
     "store_samples",
 ]
 
@@ -78,33 +87,10 @@ def _quiet(_text: str) -> None:
     return None
 
 
-def _no_rows() -> pd.DataFrame:
-    import pandas as pd
-
-    from belimo_cloud.client.frames import empty_long_frame
-
-    return empty_long_frame().assign(aggregation=pd.Series(dtype="object"))
-
-
 def _earlier(selection: Selection, history_from: datetime | None) -> datetime | None:
     if history_from is None or selection.start is None:
         return selection.start
     return min(selection.start, history_from)
-
-
-def _averaged_ids(source: Source, names: Sequence[str]) -> dict[str, list[str]]:
-    """Per device, the datapoint ids of the averaged quantities ``names`` in its profile."""
-    cat = source.catalogue
-    wanted = cat[cat["name"].isin(list(names))]
-    if wanted.empty or source.devices.empty:
-        return {}
-    profiles = source.devices.set_index("device_id")["dataprofile"].to_dict()
-    out = {}
-    for device_id, profile in profiles.items():
-        ids = sorted(set(wanted.loc[wanted["dataprofile"] == profile, "datapoint_id"]))
-        if ids:
-            out[str(device_id)] = ids
-    return out
 
 
 def report_samples(
@@ -126,11 +112,13 @@ def report_samples(
     """
     import pandas as pd
 
+    from belimo_cloud.report.report_reads import averaged_ids
+
     tell = step or _quiet
     counters = replace(selection, names=tuple(last), start=_earlier(selection, history_from))
     source = from_client(client, counters, step=tell)
     size, start, end = source.resolution, selection.start, selection.end
-    jobs = list(_averaged_ids(source, averaged).items())
+    jobs = list(averaged_ids(source.devices, source.catalogue, averaged).items())
     parts = [source.samples.assign(aggregation="last")]
     if jobs and start is not None and end is not None and size is not None:
         done = [0]
@@ -159,50 +147,77 @@ def store_samples(
     last: Sequence[str] = COUNTERS,
     averaged: Sequence[str] = AVERAGED,
     history_from: datetime | None = None,
+    check: Callable[[int], None] | None = None,
 ) -> tuple[Source, pd.DataFrame]:
-    """:func:`report_samples` from a store: ``averaged`` names as ``avg`` where synced."""
-    import pandas as pd
+    """:func:`report_samples` from a store: ``averaged`` names as ``avg`` where synced.
 
-    counters = replace(selection, names=tuple(last), start=_earlier(selection, history_from))
-    source = load(state, counters, path, step=step)
-    ids = _averaged_ids(source, averaged)
-    datapoints = sorted({d for dps in ids.values() for d in dps})
-    averages = _averages_from_store(path, list(ids), datapoints, selection) if ids else _no_rows()
-    samples = pd.concat([source.samples.assign(aggregation="last"), averages], ignore_index=True)
+    All at once, for small selections (one valve's figure); the report itself reads the
+    store a batch of devices at a time (:func:`store_report`). The source's samples are all
+    the samples read, without their ``aggregation``. ``check`` hears how many devices have
+    samples before any is read (and may refuse them).
+    """
+    from belimo_cloud.report.report_reads import plan_reads, read_samples
+    from belimo_cloud.store import Store
+
+    del state  # the store is read, never the API
+    store_exists(path)
+    (step or _quiet)(f"reading {path}")
+    with Store.open(path, read_only=True) as store:
+        devices = select_devices(store.devices(), selection)
+        catalogue = store.catalogue()
+        reads = plan_reads(
+            store,
+            devices,
+            catalogue,
+            last=last,
+            averaged=averaged,
+            start=selection.start,
+            end=selection.end,
+            history_from=history_from,
+        )
+        if check is not None:
+            check(reads.devices)
+        samples = read_samples(store, reads)
+    source = Source(
+        devices=devices,
+        catalogue=catalogue,
+        samples=samples.drop(columns="aggregation"),
+        resolution=reads.counters.bucket,
+        origin=f"store {path}",
+    )
     return source, samples
 
 
-def _averages_from_store(
-    path: Path, devices: list[str], datapoints: list[str], selection: Selection
-) -> pd.DataFrame:
-    import pandas as pd
-
+def store_report(
+    path: Path,
+    selection: Selection,
+    *,
+    tz: str,
+    title: str | None,
+    policy: CounterPolicy,
+    weather: pd.Series[float] | None,
+    history_from: datetime | None,
+    step: Step | None = None,
+) -> ReportData:
+    """The report's content from a store, a batch of whole devices at a time."""
+    from belimo_cloud.report import analyse_store
     from belimo_cloud.store import Store
 
-    # A day more on each side, like the counters: local periods and their edge buckets.
-    day = pd.Timedelta(days=1)
-    with Store(path) as store:
-        frame = store.read(
-            device_ids=devices,
-            datapoint_ids=datapoints,
-            start=None if selection.start is None else selection.start - day,
-            end=None if selection.end is None else selection.end + day,
+    store_exists(path)
+    (step or _quiet)(f"reading {path}")
+    with Store.open(path, read_only=True) as store:
+        return analyse_store(
+            store,
+            select_devices(store.devices(), selection),
+            start=selection.start,
+            end=selection.end,
+            tz=tz,
+            title=title,
+            policy=policy,
+            weather=weather,
+            history_from=history_from,
+            step=step,
         )
-    columns = ["device_id", "datapoint_id", "timestamp", "value", "aggregation"]
-    if frame.empty:  # nothing averaged was synced
-        return pd.DataFrame(frame[columns])
-    # Per datapoint, the finest resolution, and avg buckets where they were synced.
-    frame = frame[frame["resolution"] == min(frame["resolution"], key=_seconds)]
-    has_avg = frame.groupby("datapoint_id")["aggregation"].transform(lambda a: (a == "avg").any())
-    frame = frame[(frame["aggregation"] == "avg") | ~has_avg.astype(bool)]
-    frame = frame.drop_duplicates(["device_id", "datapoint_id", "timestamp"], keep="first")
-    return pd.DataFrame(frame[columns])
-
-
-def _seconds(text: str) -> float:
-    from belimo_cloud.cli.options import parse_resolution
-
-    return parse_resolution(text).total_seconds()
 
 
 def report(  # noqa: PLR0917
@@ -243,7 +258,7 @@ def report(  # noqa: PLR0917
     With --weather, a section compares the 365 local days before --from (the baseline year)
     with the period, both normalised to a typical year, per device and for the fleet.
     """
-    from belimo_cloud.report import write_report
+    from belimo_cloud.report import write_page, write_report
     from belimo_cloud.report.weather_content import baseline_start
 
     st = state_of(ctx)
@@ -271,29 +286,40 @@ def report(  # noqa: PLR0917
         )
     with working("Writing the report") as step:
         if store is not None:
-            source, samples = store_samples(
-                store, selection, st, step=step, history_from=history_from
+            # A batch of whole devices at a time: memory follows the batch, not the store.
+            data = store_report(
+                store,
+                selection,
+                tz=tz,
+                title=title,
+                policy=policy,
+                weather=temperature,
+                history_from=history_from,
+                step=step,
             )
+            path = write_page(output, data)
+            devices = len(data.status)
         else:
             with st.client() as client:
                 source, samples = report_samples(
                     client, selection, step=step, history_from=history_from
                 )
-        step("analysing")
-        path = write_report(
-            output,
-            source.devices,
-            source.catalogue,
-            samples,
-            start=begin,
-            end=stop,
-            tz=tz,
-            title=title,
-            resolution=source.resolution,
-            policy=policy,
-            weather=temperature,
-        )
-    note(f"wrote the report on {len(source.devices)} devices to {path}")
+            step("analysing")
+            path = write_report(
+                output,
+                source.devices,
+                source.catalogue,
+                samples,
+                start=begin,
+                end=stop,
+                tz=tz,
+                title=title,
+                resolution=source.resolution,
+                policy=policy,
+                weather=temperature,
+            )
+            devices = len(source.devices)
+    note(f"wrote the report on {devices} devices to {path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -119,11 +119,13 @@ def store_energy_rows(
     tz: str,
     policy: CounterPolicy,
     step: Step | None = None,
+    reduce: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The selected devices and their energy per period from a store, a batch at a time.
 
     The rows of :func:`belimo_cloud.report.store_energy.store_energy` over the selection's
-    devices; an error like :func:`require_samples` when the selection has no counter samples.
+    devices (each batch's ``reduce``d when given); an error like :func:`require_samples`
+    when the selection has no counter samples.
     """
     from belimo_cloud.report.store_energy import store_energy
     from belimo_cloud.store import Store
@@ -144,6 +146,7 @@ def store_energy_rows(
             policy=policy,
             devices=devices,
             step=tell,
+            reduce=reduce,
         )
     if not result.samples:
         raise _no_samples(["Heating_E_J", "Cooling_E_J"], f"store {path}")

@@ -20,7 +20,7 @@ from belimo_cloud.report.content import ReportData, analyse
 from belimo_cloud.report.render import render_page
 from belimo_cloud.report.sections import build_page
 
-__all__ = ["ReportData", "analyse", "build_report", "write_report"]
+__all__ = ["ReportData", "analyse", "build_report", "write_page", "write_report"]
 
 
 def build_report(
@@ -81,6 +81,15 @@ def write_report(
     """Write :func:`build_report` to ``path`` (UTF-8) and return the path."""
     target = Path(path)
     text = build_report(devices, catalogue, samples, **options)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def write_page(path: str | Path, data: ReportData, *, figures: bool = True) -> Path:
+    """Write the report of content already analysed (e.g. batch by batch from a store)."""
+    target = Path(path)
+    text = render_page(build_page(data, figures=figures))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     return target

@@ -8,6 +8,7 @@ findings, valve KPIs and every finding as a dated episode.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -18,10 +19,7 @@ import pandas as pd
 from belimo_cloud.analysis.engine import Duration
 from belimo_cloud.analysis.episodes import RECOMMENDATIONS, event_episodes
 from belimo_cloud.analysis.fleet import (
-    COUNTER_NAMES,
     device_status,
-    energy_by_device,
-    energy_events,
     fleet_periods,
     fleet_summary,
     named_samples,
@@ -30,15 +28,37 @@ from belimo_cloud.analysis.fleet import (
     reference_time,
 )
 from belimo_cloud.analysis.policy import CounterPolicy
-from belimo_cloud.analysis.valves import valve_episodes, valve_kpis
 from belimo_cloud.errors import DataError
+from belimo_cloud.report.parts import (
+    FleetFacts,
+    Part,
+    analyse_part,
+    auto_freq,
+    facts_of,
+    keep_window,
+    power_basis,
+)
 from belimo_cloud.report.weather_content import (
     WeatherComparison,
+    WeatherPlan,
     as_daily_temperature,
-    weather_comparison,
+    plan_comparison,
+    weather_from_daily,
 )
 
-__all__ = ["FINDING_COLUMNS", "ReportData", "analyse", "auto_freq", "report_bound"]
+__all__ = [
+    "FINDING_COLUMNS",
+    "HOURLY_COLUMNS",
+    "ReportData",
+    "analyse",
+    "auto_freq",
+    "fleet_hourly",
+    "report_bound",
+    "report_data",
+]
+
+#: Columns of :attr:`ReportData.fleet_hourly`.
+HOURLY_COLUMNS = ["direction", "period", "consumption"]
 
 #: Columns of :attr:`ReportData.findings`: one dated row per finding.
 FINDING_COLUMNS = [
@@ -59,7 +79,15 @@ _NEVER_SEEN = "Check that the device is installed, powered and connected; it has
 
 @dataclass
 class ReportData:
-    """Everything the report shows, as frames (UTC times; ``period`` in the local zone)."""
+    """Everything the report shows, as frames (UTC times; ``period`` in the local zone).
+
+    ``hourly`` is energy per device and local hour, ``fleet_hourly`` its sum over the
+    devices per direction and hour (what the heatmaps draw). ``named`` holds the named
+    samples in the report's window. A report analysed batch by batch
+    (:func:`~belimo_cloud.report.store_report.analyse_store`) keeps only what its page
+    needs of the last two: ``hourly`` is then empty and ``named`` holds the samples of the
+    valves its dT-flow figures draw.
+    """
 
     title: str
     start: pd.Timestamp | None
@@ -80,6 +108,7 @@ class ReportData:
     named: pd.DataFrame
     samples_count: int
     weather: WeatherComparison | None = None
+    fleet_hourly: pd.DataFrame | None = None
 
 
 def report_bound(value: Any, tz: str | tzinfo) -> pd.Timestamp | None:
@@ -92,22 +121,6 @@ def report_bound(value: Any, tz: str | tzinfo) -> pd.Timestamp | None:
         raise DataError(f"cannot read the report bound {value!r}; use e.g. 2018-01-01") from exc
     ts = ts.tz_localize(tz) if ts.tz is None else ts
     return ts.tz_convert("UTC")
-
-
-def auto_freq(start: pd.Timestamp | None, end: pd.Timestamp | None, named: pd.DataFrame) -> str:
-    """Days up to two months, months up to three years, else years."""
-    if start is None or end is None:
-        if named.empty:
-            return "D"
-        times = pd.DatetimeIndex(named["timestamp"])
-        start = start or times.min()
-        end = end or times.max()
-    days = (end - start) / pd.Timedelta(days=1)
-    if days <= 62:
-        return "D"
-    if days <= 3 * 366:
-        return "MS"
-    return "YS"
 
 
 def _counter_findings(events: pd.DataFrame) -> pd.DataFrame:
@@ -187,28 +200,6 @@ def _findings(parts: list[pd.DataFrame]) -> pd.DataFrame:
     ].reset_index(drop=True)
 
 
-def _keep_window(named: pd.DataFrame, lo: Any, hi: Any, resolution: Duration) -> pd.DataFrame:
-    if lo is None and hi is None:
-        return named
-    # One bucket either side so the first and last periods have their edge readings.
-    pad = pd.Timedelta(resolution) if resolution is not None else pd.Timedelta(hours=1)
-    ts = pd.DatetimeIndex(named["timestamp"])
-    keep = np.ones(len(named), dtype=bool)
-    if lo is not None:
-        keep &= ts >= lo - pad
-    if hi is not None:
-        keep &= ts <= hi + pad
-    return named[keep]
-
-
-def _counters(named: pd.DataFrame) -> pd.DataFrame:
-    """The counter readings of ``named``: ``last`` buckets where buckets are marked."""
-    counters = named[named["name"].isin(list(COUNTER_NAMES.values()))]
-    if "aggregation" in counters.columns:
-        counters = counters[counters["aggregation"].astype(str) != "avg"]
-    return counters
-
-
 def analyse(
     devices: pd.DataFrame,
     catalogue: pd.DataFrame,
@@ -243,47 +234,113 @@ def analyse(
     lo, hi = report_bound(start, tz), report_bound(end, tz)
     named = named_samples(samples, catalogue, devices)
     named = named[named["name"].notna()]
-    comparison = None
+    windowed = keep_window(named, lo, hi, resolution)
+    facts = facts_of(named, windowed, lo=lo, hi=hi, freq=freq)
+    plan = None
     if weather is not None:
-        every_counter = _counters(named)
-        comparison = weather_comparison(
-            every_counter,
-            devices,
-            as_daily_temperature(weather, tz=tz, site=weather_site),
-            start=lo,
-            end=hi,
-            tz=tz,
-            resolution=resolution,
-            policy=policy,
-        )
-    named = _keep_window(named, lo, hi, resolution)
-    period = freq or auto_freq(lo, hi, named)
-    counters = _counters(named)
+        temperature = as_daily_temperature(weather, tz=tz, site=weather_site)
+        plan = plan_comparison(temperature, start=lo, end=hi, tz=tz, last=facts.counters_end)
+    part = analyse_part(
+        named,
+        facts,
+        devices=devices,
+        lo=lo,
+        hi=hi,
+        tz=tz,
+        resolution=resolution,
+        policy=policy,
+        days=plan.days if plan is not None else None,
+        samples=len(samples),
+    )
+    return report_data(
+        [part],
+        facts,
+        devices,
+        lo=lo,
+        hi=hi,
+        tz=tz,
+        title=title,
+        now=now,
+        stale_after=stale_after,
+        weather=plan,
+        hourly=part.hourly,
+        fleet_hourly=fleet_hourly(part.hourly),
+        named=part.named,
+    )
+
+
+def fleet_hourly(hourly: pd.DataFrame) -> pd.DataFrame:
+    """Energy per device and hour summed over the devices: direction, period, consumption."""
+    if hourly.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in HOURLY_COLUMNS})
+    total = hourly.groupby(["direction", "period"], sort=True)["consumption"].sum()
+    return total.reset_index()[HOURLY_COLUMNS]
+
+
+def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    kept = [f for f in frames if not f.empty]
+    if not kept:
+        # A part without any input gives untyped (object) columns; a part that had samples
+        # but found nothing gives typed ones, as the whole selection would.
+        return min(frames, key=lambda f: sum(dtype == np.dtype(object) for dtype in f.dtypes))
+    return pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
+
+
+def report_data(
+    parts: Sequence[Part],
+    facts: FleetFacts,
+    devices: pd.DataFrame,
+    *,
+    lo: pd.Timestamp | None,
+    hi: pd.Timestamp | None,
+    tz: str | tzinfo,
+    title: str | None,
+    now: datetime | pd.Timestamp | None,
+    stale_after: str,
+    weather: WeatherPlan | None,
+    hourly: pd.DataFrame,
+    fleet_hourly: pd.DataFrame,
+    named: pd.DataFrame,
+) -> ReportData:
+    """The report's content from the parts of its devices (in device order) and the fleet.
+
+    Fleet status, rankings, fleet periods, findings and the weather comparison are made
+    here, from the parts' rows; ``hourly``, ``fleet_hourly`` and ``named`` as the caller
+    kept them.
+    """
+    energy = _concat([p.energy for p in parts])
+    events = _concat([p.events for p in parts])
+    valves = _concat([p.valves for p in parts])
+    if len(parts) > 1:
+        valves = valves.reset_index(drop=True)
+    if not valves.empty:
+        basis = power_basis(p.power_aggregations for p in parts)
+        valves["power_basis"] = valves["power_basis"].where(valves["power_basis"] == "", basis)
+    episodes = _concat([p.episodes for p in parts])
+    if len(parts) > 1 and not episodes.empty:
+        episodes = episodes.sort_values(["start", "device_id"], kind="stable")
+        episodes = episodes.reset_index(drop=True)
     ref = reference_time(devices, now)
-    energy = energy_by_device(
-        counters, freq=period, tz=tz, start=lo, end=hi, resolution=resolution, policy=policy
-    )
-    hourly = energy_by_device(
-        counters, freq="h", tz=tz, start=lo, end=hi, resolution=resolution, policy=policy
-    )
-    events = energy_events(counters, start=lo, end=hi, resolution=resolution, policy=policy)
     names = devices.drop_duplicates("device_id").set_index("device_id")["display_name"]
     events.insert(1, "display_name", events["device_id"].map(names).fillna(events["device_id"]))
     problems = problem_devices(devices, now=ref, stale_after=stale_after)
-    hydronic = valve_episodes(named, devices, start=lo, end=hi)
     findings = _findings(
         [
             _counter_findings(events),
-            _hydronic_findings(hydronic),
+            _hydronic_findings(episodes),
             _device_findings(problems, ref),
         ]
     )
+    comparison = None
+    if weather is not None:
+        daily = [p.daily for p in parts if p.daily is not None]
+        comparison = weather_from_daily(weather, _concat(daily) if daily else None, devices, tz)
     return ReportData(
         title=title or "Energy valve report",
         start=lo,
         end=hi,
         tz=tz,
-        freq=period,
+        freq=facts.freq,
         now=ref,
         summary=fleet_summary(devices, now=ref, stale_after=stale_after),
         status=device_status(devices, now=ref, stale_after=stale_after),
@@ -293,9 +350,10 @@ def analyse(
         periods=fleet_periods(energy),
         ranking=ranking(energy, devices),
         events=events,
-        valves=valve_kpis(named, devices, start=lo, end=hi, resolution=resolution),
+        valves=valves,
         findings=findings,
         named=named,
-        samples_count=len(samples),
+        samples_count=sum(p.samples for p in parts),
         weather=comparison,
+        fleet_hourly=fleet_hourly,
     )

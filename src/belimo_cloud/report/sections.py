@@ -193,9 +193,12 @@ def _energy_figures(data: ReportData, direction: str, unit: str) -> list[Block]:
             f"{what} by device",
         ),
     ]
-    hourly = data.hourly[data.hourly["direction"] == direction]
+    from belimo_cloud.report.content import fleet_hourly
+
+    fleet = data.fleet_hourly if data.fleet_hourly is not None else fleet_hourly(data.hourly)
+    hourly = fleet[fleet["direction"] == direction]
     if not hourly.empty:
-        total = hourly.groupby("period", sort=True)["consumption"].sum()
+        total = hourly.set_index("period")["consumption"]
         out.append(
             _figure(
                 calendar_heatmap(total, title=f"{what} per hour of day"),

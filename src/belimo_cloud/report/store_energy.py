@@ -9,7 +9,7 @@ so no counter is cut. Peak memory follows the batch, not the store.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -96,19 +96,21 @@ def counter_batches(
         yield batch[_SAMPLE]
 
 
-def counter_rows(batch: pd.DataFrame, runs: SeriesRuns, names: Mapping[str, str]) -> pd.DataFrame:
+def counter_rows(
+    batch: pd.DataFrame, runs: SeriesRuns, names: Mapping[str, str], *, drop_unused: bool = True
+) -> pd.DataFrame:
     """The batch's counter rows with their ``direction``, keys kept categorical.
 
     The rows :func:`~belimo_cloud.analysis.fleet.energy_by_device` analyses: samples of the
-    counters ``names`` (direction to ``default.name``), without the counters of a device that
-    read zero (or nothing) throughout: a heating valve's cooling counter gives no rows.
+    counters ``names`` (direction to ``default.name``), without (``drop_unused``) the counters
+    of a device that read zero (or nothing) throughout: a heating valve's cooling counter.
     """
     directions = sorted(names)  # category order is text order: results sort as before
     code = {names[d]: i for i, d in enumerate(directions)}
     run_direction = np.array([code.get(n, -1) if n else -1 for n in runs.name], dtype=np.int64)
     values = batch["value"].to_numpy(dtype=np.float64)
-    moved = np.zeros(len(run_direction), dtype=bool)
-    if len(values):
+    moved = np.full(len(run_direction), not drop_unused, dtype=bool)
+    if len(values) and drop_unused:
         level = np.where(np.isnan(values), 0.0, np.abs(values))
         moved = np.maximum.reduceat(level, runs.starts[:-1]) > 0
     used = {
@@ -161,6 +163,8 @@ def store_energy(
     catalogue: pd.DataFrame | None = None,
     max_rows: int = BATCH_ROWS,
     step: Step | None = None,
+    reduce: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    drop_unused: bool = True,
 ) -> StoreEnergy:
     """Heating and cooling energy per device and local period from ``store``, batch by batch.
 
@@ -172,7 +176,8 @@ def store_energy(
         The devices to analyse; None: every device with counter samples.
     directions
         ``heating`` and/or ``cooling``: which counters (``Heating_E_J``, ``Cooling_E_J``)
-        give rows. A counter that reads zero throughout gives none.
+        give rows. A counter that reads zero throughout gives none, unless ``drop_unused``
+        is False (to compare with an analysis of every series, say).
     freq, tz
         Local period (``h``, ``D``, ``W-MON``, ``MS``, ``YS``) and its IANA zone.
     start, end
@@ -189,6 +194,9 @@ def store_energy(
         Counter samples per batch (whole devices; a larger device is a batch of its own).
     step
         Hears the progress ("devices 40/1000").
+    reduce
+        Applied to each batch's rows before they are kept (to sum them over the fleet, say,
+        when only the sum is wanted): ``energy`` then holds the reduced rows of every batch.
 
     The samples of both counters decide the resolution read (the finest stored), as the
     unbatched ``belimo energy`` always did; ``samples`` of the result counts them.
@@ -218,7 +226,8 @@ def store_energy(
         store, counters, start=read_start, end=read_end, max_rows=max_rows, step=tell
     )
     for batch in batches:
-        rows = counter_rows(batch, series_runs(batch, catalogue, devices), names)
+        runs = series_runs(batch, catalogue, devices)
+        rows = counter_rows(batch, runs, names, drop_unused=drop_unused)
         del batch
         part = consumption_frame(
             rows,
@@ -231,11 +240,16 @@ def store_energy(
             policy=policy,
         )
         del rows
-        parts.append(plain_keys(_within(part, start, end, tz), ["device_id", "direction"]))
+        part = plain_keys(_within(part, start, end, tz), ["device_id", "direction"])
+        parts.append(part if reduce is None else reduce(part))
     read = len(parts)
     if not parts:
-        parts.append(energy_by_device(_NO_SAMPLES, freq=freq, tz=tz, to=to, names=names))
-    energy = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        empty = energy_by_device(_NO_SAMPLES, freq=freq, tz=tz, to=to, names=names)
+        parts.append(empty if reduce is None else reduce(empty))
+    # Batches without rows are left out: their columns are untyped (object) where the
+    # others' keys are text, and a concatenation would make them all objects.
+    kept = [p for p in parts if not p.empty] or parts[:1]
+    energy = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
     return StoreEnergy(
         energy=energy, samples=counters.samples, resolution=counters.bucket, batches=read
     )

@@ -37,10 +37,13 @@ __all__ = [
     "COMPARISON_COLUMNS",
     "Signature",
     "WeatherComparison",
+    "WeatherPlan",
     "as_daily_temperature",
     "baseline_start",
     "period_span",
+    "plan_comparison",
     "weather_comparison",
+    "weather_from_daily",
 ]
 
 #: Length of the baseline year: the local days before the report's start.
@@ -259,52 +262,85 @@ def _signature(
     )
 
 
-def weather_comparison(
-    counters: pd.DataFrame,
-    devices: pd.DataFrame,
+@dataclass(frozen=True)
+class WeatherPlan:
+    """The comparison's two years, decided before any energy is computed.
+
+    ``missing`` is the comparison to show when there is nothing to compute (no weather, no
+    start, too little weather); otherwise ``days`` spans the daily energy it needs.
+    """
+
+    temperature: pd.Series[float] | None
+    baseline: Period | None
+    reporting: Period | None
+    missing: WeatherComparison | None = None
+
+    @property
+    def days(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """The first and last local midnight of the daily energy needed (None: none)."""
+        if self.missing is not None or self.baseline is None or self.reporting is None:
+            return None
+        return self.baseline.start, self.reporting.end
+
+
+def plan_comparison(
     temperature: pd.Series[float] | None,
     *,
     start: pd.Timestamp | None,
     end: pd.Timestamp | None,
     tz: str | tzinfo,
-    resolution: Duration = None,
-    policy: CounterPolicy | None = None,
-) -> WeatherComparison:
-    """Last year against the report's period, weather-normalised (see the module text).
+    last: pd.Timestamp | None,
+) -> WeatherPlan:
+    """The baseline year and the reporting period, or what is missing for them.
 
-    ``counters`` are named counter samples (:func:`~belimo_cloud.analysis.fleet.named_samples`)
-    reaching back to :func:`baseline_start`; ``start``/``end`` the report's bounds (UTC);
-    ``temperature`` daily means indexed by local midnights, or None.
+    ``start``/``end`` are the report's bounds (UTC); without an end the period ends at
+    ``last``, the last counter reading (at ``start`` without one).
     """
     if temperature is None:
-        return _nothing(NO_WEATHER)
+        return WeatherPlan(None, None, None, _nothing(NO_WEATHER))
     if start is None:
-        return _nothing(
-            "No weather-normalised comparison: the report needs a start (--from) to place "
-            "its baseline year before it."
+        return WeatherPlan(
+            temperature,
+            None,
+            None,
+            _nothing(
+                "No weather-normalised comparison: the report needs a start (--from) to place "
+                "its baseline year before it."
+            ),
         )
     if end is None:
-        end = pd.DatetimeIndex(counters["timestamp"]).max() if len(counters) else start
+        end = last if last is not None else start
     base = Period(baseline_start(start, tz), _local_midnight(start, tz))
     rep = Period(base.end, _day_after(end - pd.Timedelta(microseconds=1), tz))
     covered = int(((temperature.index >= base.start) & (temperature.index < base.end)).sum())
     if covered < _MIN_WEATHER * BASELINE_DAYS:
-        return _nothing(
-            f"No weather-normalised comparison: the weather covers {covered} of the "
-            f"{BASELINE_DAYS} baseline days ({period_span(base)}, the year before the report); "
-            f"give weather from {_day(base.start)} on.",
+        return WeatherPlan(
+            temperature,
             base,
             rep,
+            _nothing(
+                f"No weather-normalised comparison: the weather covers {covered} of the "
+                f"{BASELINE_DAYS} baseline days ({period_span(base)}, the year before the "
+                f"report); give weather from {_day(base.start)} on.",
+                base,
+                rep,
+            ),
         )
-    daily = energy_by_device(
-        counters,
-        freq="D",
-        tz=tz,
-        start=base.start,
-        end=rep.end,
-        resolution=resolution,
-        policy=policy,
-    )
+    return WeatherPlan(temperature, base, rep)
+
+
+def weather_from_daily(
+    plan: WeatherPlan, daily: pd.DataFrame | None, devices: pd.DataFrame, tz: str | tzinfo
+) -> WeatherComparison:
+    """The comparison from daily energy per device (:func:`energy_by_device`, ``freq="D"``)
+    over ``plan.days``."""
+    if plan.missing is not None:
+        return plan.missing
+    temperature, base, rep = plan.temperature, plan.baseline, plan.reporting
+    if temperature is None or base is None or rep is None:
+        return _nothing(NO_WEATHER)
+    if daily is None:
+        daily = pd.DataFrame()
     result = (
         fleet_savings(daily, temperature, baseline=base, reporting=rep)
         if not daily.empty
@@ -331,3 +367,37 @@ def weather_comparison(
         degree_days=_degree_days(temperature, {"last year": base, "this year": rep}),
         signature=_signature(rows, daily, temperature, (base, rep), tz),
     )
+
+
+def weather_comparison(
+    counters: pd.DataFrame,
+    devices: pd.DataFrame,
+    temperature: pd.Series[float] | None,
+    *,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+    tz: str | tzinfo,
+    resolution: Duration = None,
+    policy: CounterPolicy | None = None,
+) -> WeatherComparison:
+    """Last year against the report's period, weather-normalised (see the module text).
+
+    ``counters`` are named counter samples (:func:`~belimo_cloud.analysis.fleet.named_samples`)
+    reaching back to :func:`baseline_start`; ``start``/``end`` the report's bounds (UTC);
+    ``temperature`` daily means indexed by local midnights, or None.
+    """
+    last = pd.DatetimeIndex(counters["timestamp"]).max() if len(counters) else None
+    plan = plan_comparison(temperature, start=start, end=end, tz=tz, last=last)
+    days = plan.days
+    daily = None
+    if days is not None:
+        daily = energy_by_device(
+            counters,
+            freq="D",
+            tz=tz,
+            start=days[0],
+            end=days[1],
+            resolution=resolution,
+            policy=policy,
+        )
+    return weather_from_daily(plan, daily, devices, tz)

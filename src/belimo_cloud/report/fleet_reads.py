@@ -1,11 +1,11 @@
 """What the fleet analyses read from a store, and how they cut it into batches of devices.
 
-Some choices concern the whole selection, not one batch: the finest resolution stored (a
-store may hold several bucket sizes of the same counters, and the finest tells the most) and
-which averaged quantities were synced as ``avg`` buckets. They are made first, from the
-store's series summary (one aggregate query, no samples read); then the samples are read a
-group of whole devices at a time, each group bounded in rows, so that memory follows the
-batch and not the store.
+Some choices concern the whole selection, not one batch, such as the finest resolution
+stored (a store may hold several bucket sizes of the same counters, and the finest tells the
+most). They are made first, from the store's series summary (one aggregate query, no samples
+read); then the samples are read a group of whole devices at a time, each group bounded in
+rows, so that memory follows the batch and not the store. A batch's series are named once
+each (by the device's data profile), not once a row.
 """
 
 from __future__ import annotations
@@ -19,17 +19,21 @@ import numpy.typing as npt
 import pandas as pd
 
 from belimo_cloud.analysis.fleet import named_samples
+from belimo_cloud.errors import DataError
 from belimo_cloud.grammar import parse_duration
 from belimo_cloud.store import Store
 
 __all__ = [
     "BATCH_ROWS",
     "SERIES_COLUMNS",
+    "CounterSeries",
     "SeriesRuns",
     "Step",
+    "counter_series",
     "device_groups",
     "finest",
     "ids_named",
+    "quiet",
     "rows_per_device",
     "series_names",
     "series_runs",
@@ -76,7 +80,7 @@ def device_groups(rows: pd.Series[int], max_rows: int) -> list[list[str]]:
     them: sorted); a device larger than ``max_rows`` is a group of its own.
     """
     if max_rows < 1:
-        raise ValueError("max_rows must be at least 1")
+        raise DataError("max_rows must be at least 1")
     groups: list[list[str]] = []
     total = 0
     for device_id, n in zip(rows.index, rows.to_numpy(), strict=True):

@@ -19,6 +19,7 @@ import pandas as pd
 from belimo_cloud.analysis.energy import consumption_frame
 from belimo_cloud.analysis.fleet import COUNTER_NAMES, energy_by_device
 from belimo_cloud.analysis.policy import CounterPolicy
+from belimo_cloud.errors import DataError
 from belimo_cloud.report.fleet_reads import (
     BATCH_ROWS,
     CounterSeries,
@@ -89,11 +90,12 @@ def counter_batches(
         aggregation="last",
         groups=groups,
     )
-    done = 0
-    for group, batch in zip(groups, batches, strict=True):
+    done, total = 0, sum(map(len, groups))
+    for group in groups:
         done += len(group)
-        step(f"devices {done}/{sum(map(len, groups))}")
-        yield batch[_SAMPLE]
+        step(f"devices {done}/{total}")
+        # No name here refers to the batch while the caller works on it.
+        yield next(batches)[_SAMPLE]
 
 
 def counter_rows(
@@ -197,6 +199,8 @@ def store_energy(
     reduce
         Applied to each batch's rows before they are kept (to sum them over the fleet, say,
         when only the sum is wanted): ``energy`` then holds the reduced rows of every batch.
+    drop_unused
+        False keeps the rows of counters that read zero throughout.
 
     The samples of both counters decide the resolution read (the finest stored), as the
     unbatched ``belimo energy`` always did; ``samples`` of the result counts them.
@@ -208,7 +212,7 @@ def store_energy(
         devices = store.devices()
     for direction in directions:
         if direction not in COUNTER_NAMES:
-            raise ValueError(f"direction must be heating or cooling, not {direction!r}")
+            raise DataError(f"direction must be heating or cooling, not {direction!r}")
     names = {d: COUNTER_NAMES[d] for d in directions}
     read_start, read_end = widen(start, -1), widen(end, +1)
     tell("planning the batches")

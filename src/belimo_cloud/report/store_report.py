@@ -206,9 +206,10 @@ def analyse_store(
     total: pd.DataFrame | None = None
     figures: list[pd.DataFrame] = []
     drawn = 0
-    for batch in sample_batches(store, reads, step=tell):
+
+    def analysed(batch: pd.DataFrame) -> Part:
         named = named_samples(batch, catalogue, devices)
-        part = analyse_part(
+        return analyse_part(
             named[named["name"].notna()],
             facts,
             devices=devices,
@@ -220,7 +221,10 @@ def analyse_store(
             days=plan.days if plan is not None else None,
             samples=len(batch),
         )
-        del batch, named
+
+    for batch in sample_batches(store, reads, step=tell):
+        part = analysed(batch)
+        del batch
         total = _add_hourly(total, fleet_hourly(part.hourly))
         if drawn < _FIGURES:
             chosen, rows = _figure_rows(part, facts, _FIGURES - drawn)
@@ -228,18 +232,7 @@ def analyse_store(
             figures.append(rows)
         parts.append(replace(part, hourly=_empty(part.hourly), named=_empty(part.named)))
     if not parts:
-        named = named_samples(no_samples(), catalogue, devices)
-        part = analyse_part(
-            named[named["name"].notna()],
-            facts,
-            devices=devices,
-            lo=lo,
-            hi=hi,
-            tz=tz,
-            resolution=resolution,
-            policy=policy,
-            days=plan.days if plan is not None else None,
-        )
+        part = analysed(no_samples())
         parts, total, figures = [part], fleet_hourly(part.hourly), [part.named]
     return report_data(
         parts,

@@ -54,6 +54,7 @@ __all__ = [
     "load_settings",
     "progress_wanted",
     "redact_url",
+    "store_memory_limit",
 ]
 
 DEFAULT_API_URL = "https://cloud.belimo.com"
@@ -88,6 +89,7 @@ logger = logging.getLogger("belimo_cloud.config")
 # Read too, but not part of the documented credential set.
 PROFILE_ENV_VAR = "BELIMO_PROFILE"
 PROGRESS_ENV_VAR = "BELIMO_PROGRESS"
+STORE_MEMORY_LIMIT_ENV_VAR = "BELIMO_STORE_MEMORY_LIMIT"
 CONFIG_ENV_VAR = "BELIMO_CONFIG"
 EXTRA_ENV_VARS = {
     "rate_limit": "BELIMO_RATE_LIMIT",
@@ -242,6 +244,12 @@ def progress_wanted(env: Mapping[str, str] | None = None) -> bool:
     """Whether status lines are on by default (``BELIMO_PROGRESS`` of 0, off, no or false: no)."""
     environ = os.environ if env is None else env
     return environ.get(PROGRESS_ENV_VAR, "").strip().lower() not in {"0", "off", "no", "false"}
+
+
+def store_memory_limit(env: Mapping[str, str] | None = None) -> str | None:
+    """DuckDB's memory limit for the store from ``BELIMO_STORE_MEMORY_LIMIT``, None when unset."""
+    environ = os.environ if env is None else env
+    return environ.get(STORE_MEMORY_LIMIT_ENV_VAR) or None
 
 
 def demo_settings(

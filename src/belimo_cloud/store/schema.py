@@ -16,20 +16,20 @@ would otherwise grow by the store's size up to the cap.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import duckdb
 import platformdirs
 
+from belimo_cloud.config import STORE_MEMORY_LIMIT_ENV_VAR, store_memory_limit
 from belimo_cloud.errors import StoreError
 from belimo_cloud.store.diagnosis import foreign_file, not_a_store, open_error, read_error
 from belimo_cloud.store.migrate import migrate
 
 SCHEMA_VERSION = 2
 DEFAULT_MEMORY_LIMIT = "256MB"
-MEMORY_LIMIT_ENV = "BELIMO_STORE_MEMORY_LIMIT"
+MEMORY_LIMIT_ENV = STORE_MEMORY_LIMIT_ENV_VAR
 # Enough for a window's replace and a checkpoint; a write of a bigger frame gets more.
 WRITE_MEMORY_LIMIT = 32 * 2**20  # [bytes]
 # The connection's configured limit, as given: DuckDB shows its setting rounded.
@@ -103,7 +103,7 @@ def memory_limit_setting(value: str | None = None) -> str:
     Accepts DuckDB's sizes (``512MB``, ``2GiB``, ``1.5GB``); StoreError for anything else, so
     a typo never reaches DuckDB as SQL.
     """
-    chosen = (value or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT).strip()
+    chosen = (value or store_memory_limit() or DEFAULT_MEMORY_LIMIT).strip()
     if not _SIZE.fullmatch(chosen):
         raise StoreError(f"store memory limit {chosen!r} is not a size; write it like 256MB or 2GB")
     return chosen

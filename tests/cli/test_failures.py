@@ -101,6 +101,9 @@ def test_ctrl_c_exits_130(silent_server: socket.socket) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # The command rightly keeps an inherited SIG_IGN (test_hostile covers that); a test
+        # run started in the background (`pytest &` in a script) would hand it one.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )
     try:
         connection, _ = silent_server.accept()  # the command is now waiting for an answer
